@@ -1,0 +1,127 @@
+//! Kafka Connect's JsonConverter: with `schemas.enable=true` (the default) every message is the
+//! envelope `{"schema":{…},"payload":…}`; with `false`, bare JSON. Bytes written are those
+//! Kafka's own converter writes for the same schema and value.
+
+mod read;
+mod write;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use tributary_runtime::api::{
+    ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Converter, Importance, Schema, SchemaAndValue,
+    Validator, Value,
+};
+
+/// Class name in Kafka Connect.
+pub const CLASS: &str = "org.apache.kafka.connect.json.JsonConverter";
+
+/// The converter's keys.
+pub fn config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(
+            ConfigKey::new(
+                "schemas.enable",
+                ConfigType::Boolean,
+                Importance::High,
+                "Include the schema in each message as the {\"schema\":…,\"payload\":…} envelope.",
+            )
+            .default("true"),
+        )
+        .define(
+            ConfigKey::new(
+                "schemas.cache.size",
+                ConfigType::Int,
+                Importance::High,
+                "How many parsed schemas to keep when reading enveloped messages.",
+            )
+            .default("1000")
+            .validator(Validator::at_least(0.0)),
+        )
+}
+
+/// JSON converter.
+#[derive(Debug)]
+pub struct JsonConverter {
+    schemas_enable: bool,
+    cache_size: usize,
+    cache: Mutex<HashMap<String, Arc<Schema>>>,
+}
+
+impl JsonConverter {
+    /// A converter configured from `props` (no prefix).
+    pub fn new(props: &BTreeMap<String, String>) -> ConnectResult<Self> {
+        let c = config_def().parse(props)?;
+        Ok(Self {
+            schemas_enable: c.bool("schemas.enable"),
+            cache_size: c.long("schemas.cache.size").unwrap_or(1000) as usize,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn cached_schema(&self, j: &serde_json::Value) -> ConnectResult<Arc<Schema>> {
+        let key = j.to_string();
+        if let Ok(cache) = self.cache.lock()
+            && let Some(s) = cache.get(&key)
+        {
+            return Ok(s.clone());
+        }
+        let s = read::schema(j)?;
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= self.cache_size {
+                cache.clear();
+            }
+            if self.cache_size > 0 {
+                cache.insert(key, s.clone());
+            }
+        }
+        Ok(s)
+    }
+}
+
+impl Converter for JsonConverter {
+    fn from_connect(&self, _topic: &str, schema: Option<&Schema>, value: &Value) -> ConnectResult<Option<Vec<u8>>> {
+        if schema.is_none() && value.is_null() {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(128);
+        if self.schemas_enable {
+            out.extend_from_slice(b"{\"schema\":");
+            match schema {
+                Some(s) => write::schema(&mut out, s, None)?,
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"payload\":");
+            write::value(&mut out, schema, value)?;
+            out.push(b'}');
+        } else {
+            write::value(&mut out, schema, value)?;
+        }
+        Ok(Some(out))
+    }
+
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
+        let Some(bytes) = bytes else { return Ok(SchemaAndValue::null()) };
+        let j: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+            ConnectError::data_from("converting byte[] to Kafka Connect data failed due to serialization error", e)
+        })?;
+        if !self.schemas_enable {
+            return Ok(SchemaAndValue { schema: None, value: read::value(None, &j)? });
+        }
+        let envelope = j.as_object().filter(|o| o.len() == 2 && o.contains_key("schema") && o.contains_key("payload"));
+        let Some(envelope) = envelope else {
+            return Err(ConnectError::data(
+                "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.",
+            ));
+        };
+        let schema = match &envelope["schema"] {
+            serde_json::Value::Null => None,
+            s => Some(self.cached_schema(s)?),
+        };
+        let value = read::value(schema.as_deref(), &envelope["payload"])?;
+        Ok(SchemaAndValue { schema, value })
+    }
+}
+
+#[cfg(test)]
+mod tests;

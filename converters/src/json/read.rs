@@ -1,0 +1,151 @@
+//! Reads Kafka Connect's JSON (schema objects and payloads) into Connect schemas and values.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value as Json;
+use tributary_runtime::api::{ConnectError, ConnectResult, Schema, SchemaBuilder, SchemaType, Struct, Value};
+
+fn bad(msg: impl Into<String>) -> ConnectError {
+    ConnectError::data(msg)
+}
+
+/// A Connect schema from its JSON form.
+pub(crate) fn schema(j: &Json) -> ConnectResult<Arc<Schema>> {
+    let obj = j.as_object().ok_or_else(|| bad("schema must be a JSON object"))?;
+    let type_name = obj.get("type").and_then(Json::as_str).ok_or_else(|| bad("schema must contain 'type' field"))?;
+    let kind = SchemaType::from_name(type_name).ok_or_else(|| bad(format!("unknown schema type: {type_name}")))?;
+    let mut b = match kind {
+        SchemaType::Array => SchemaBuilder::array(schema(
+            obj.get("items").ok_or_else(|| bad("array schema did not specify the items type"))?,
+        )?),
+        SchemaType::Map => SchemaBuilder::map(
+            schema(obj.get("keys").ok_or_else(|| bad("map schema did not specify the key type"))?)?,
+            schema(obj.get("values").ok_or_else(|| bad("map schema did not specify the value type"))?)?,
+        ),
+        SchemaType::Struct => {
+            let mut b = SchemaBuilder::struct_();
+            let fields = obj
+                .get("fields")
+                .and_then(Json::as_array)
+                .ok_or_else(|| bad("struct schema's \"fields\" argument is not an array"))?;
+            for f in fields {
+                let name = f
+                    .get("field")
+                    .and_then(Json::as_str)
+                    .ok_or_else(|| bad("struct schema's field name not specified properly"))?;
+                b = b.field(name, schema(f)?).map_err(|e| bad(e.to_string()))?;
+            }
+            b
+        }
+        other => SchemaBuilder::new(other),
+    };
+    if let Some(o) = obj.get("optional") {
+        b = b.set_optional(o.as_bool().ok_or_else(|| bad("schema's 'optional' must be a boolean"))?);
+    }
+    if let Some(n) = obj.get("name").and_then(Json::as_str) {
+        b = b.name(n);
+    }
+    if let Some(v) = obj.get("version") {
+        let v =
+            v.as_i64().and_then(|v| i32::try_from(v).ok()).ok_or_else(|| bad("schema version must be an integer"))?;
+        b = b.version(v);
+    }
+    if let Some(d) = obj.get("doc").and_then(Json::as_str) {
+        b = b.doc(d);
+    }
+    if let Some(params) = obj.get("parameters") {
+        let params = params.as_object().ok_or_else(|| bad("schema parameters must be a JSON object"))?;
+        for (k, v) in params {
+            let v = v.as_str().ok_or_else(|| bad("schema parameters must have string values"))?;
+            b = b.parameter(k.clone(), v);
+        }
+    }
+    if let Some(d) = obj.get("default").filter(|d| !d.is_null()) {
+        let partial = b.clone().build();
+        let dv = value(Some(&partial), d)?;
+        b = b.default_value(dv).map_err(|e| bad(format!("invalid default value: {e}")))?;
+    }
+    Ok(b.build_arc())
+}
+
+/// A Connect value from a JSON payload, read against `schema` when there is one.
+pub(crate) fn value(schema: Option<&Schema>, j: &Json) -> ConnectResult<Value> {
+    let Some(s) = schema else { return Ok(schemaless(j)) };
+    if j.is_null() {
+        if let Some(d) = s.default_value() {
+            return Ok(d.clone());
+        }
+        if s.is_optional() {
+            return Ok(Value::Null);
+        }
+        return Err(bad(format!("invalid null value for required {} field", s.kind())));
+    }
+    let mismatch = || bad(format!("expected {} but found JSON {j}", s.describe()));
+    Ok(match s.kind() {
+        SchemaType::Int8 => Value::Int8(j.as_i64().and_then(|n| i8::try_from(n).ok()).ok_or_else(mismatch)?),
+        SchemaType::Int16 => Value::Int16(j.as_i64().and_then(|n| i16::try_from(n).ok()).ok_or_else(mismatch)?),
+        SchemaType::Int32 => Value::Int32(j.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(mismatch)?),
+        SchemaType::Int64 => Value::Int64(j.as_i64().ok_or_else(mismatch)?),
+        SchemaType::Float32 => Value::Float32(j.as_f64().ok_or_else(mismatch)? as f32),
+        SchemaType::Float64 => Value::Float64(j.as_f64().ok_or_else(mismatch)?),
+        SchemaType::Boolean => Value::Boolean(j.as_bool().ok_or_else(mismatch)?),
+        SchemaType::String => Value::String(j.as_str().ok_or_else(mismatch)?.to_owned()),
+        SchemaType::Bytes => {
+            let text = j.as_str().ok_or_else(mismatch)?;
+            Value::Bytes(STANDARD.decode(text).map_err(|e| bad(format!("invalid base64 in bytes value: {e}")))?)
+        }
+        SchemaType::Array => {
+            let es = s.value_schema().map(|a| a.as_ref());
+            let items = j.as_array().ok_or_else(mismatch)?;
+            Value::Array(items.iter().map(|i| value(es, i)).collect::<ConnectResult<_>>()?)
+        }
+        SchemaType::Map => {
+            let ks = s.key_schema().map(|a| a.as_ref());
+            let vs = s.value_schema().map(|a| a.as_ref());
+            if ks.is_some_and(|k| k.kind() == SchemaType::String) {
+                let obj = j.as_object().ok_or_else(mismatch)?;
+                Value::Map(
+                    obj.iter()
+                        .map(|(k, v)| Ok((Value::String(k.clone()), value(vs, v)?)))
+                        .collect::<ConnectResult<_>>()?,
+                )
+            } else {
+                let pairs = j.as_array().ok_or_else(mismatch)?;
+                let mut out = Vec::with_capacity(pairs.len());
+                for p in pairs {
+                    match p.as_array().map(Vec::as_slice) {
+                        Some([k, v]) => out.push((value(ks, k)?, value(vs, v)?)),
+                        _ => return Err(bad("found invalid map entry instead of array tuple")),
+                    }
+                }
+                Value::Map(out)
+            }
+        }
+        SchemaType::Struct => {
+            let obj = j.as_object().ok_or_else(mismatch)?;
+            let arc = Arc::new(s.clone());
+            let mut st = Struct::new(arc).map_err(|e| bad(e.to_string()))?;
+            for f in s.fields() {
+                let v = value(Some(&f.schema), obj.get(&f.name).unwrap_or(&Json::Null))?;
+                st.put(&f.name, v).map_err(|e| bad(e.to_string()))?;
+            }
+            Value::Struct(st)
+        }
+    })
+}
+
+fn schemaless(j: &Json) -> Value {
+    match j {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Boolean(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int64(i),
+            None => Value::Float64(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => Value::String(s.clone()),
+        Json::Array(a) => Value::Array(a.iter().map(schemaless).collect()),
+        Json::Object(o) => Value::Map(o.iter().map(|(k, v)| (Value::String(k.clone()), schemaless(v))).collect()),
+    }
+}

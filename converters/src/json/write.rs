@@ -1,0 +1,311 @@
+//! Writes Connect values as JSON bytes exactly as Kafka Connect's JsonConverter (Jackson)
+//! does: compact, keys in Connect's order, `\uXXXX` escapes in upper-case hex, floats in
+//! Java's `Double.toString` / `Float.toString` form, bytes as padded base64.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use tributary_runtime::api::{ConnectError, ConnectResult, Schema, SchemaType, Value};
+
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => {
+                out.extend_from_slice(&bytes[start..i]);
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Java's `Double.toString` / `Float.toString` layout for the shortest round-trip digits.
+pub(crate) fn java_float(out: &mut Vec<u8>, v: f64, digits_of: impl FnOnce() -> String) {
+    if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+        return;
+    }
+    if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"Infinity" } else { b"-Infinity" });
+        return;
+    }
+    if v == 0.0 {
+        out.extend_from_slice(if v.is_sign_negative() { b"-0.0" } else { b"0.0" });
+        return;
+    }
+    // `{:e}` gives the shortest digits, e.g. "-1.2345e3".
+    let sci = digits_of();
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (neg, mantissa) = mantissa.strip_prefix('-').map_or((false, mantissa), |m| (true, m));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if neg {
+        out.push(b'-');
+    }
+    let abs = v.abs();
+    if (1e-3..1e7).contains(&abs) {
+        if exp >= 0 {
+            let int_len = exp as usize + 1;
+            let padded = format!("{digits:0<int_len$}");
+            let (int, frac) = padded.split_at(int_len);
+            out.extend_from_slice(int.as_bytes());
+            out.push(b'.');
+            out.extend_from_slice(if frac.is_empty() { b"0" } else { frac.as_bytes() });
+        } else {
+            out.extend_from_slice(b"0.");
+            out.extend(std::iter::repeat_n(b'0', (-exp - 1) as usize));
+            out.extend_from_slice(digits.as_bytes());
+        }
+    } else {
+        let (first, rest) = digits.split_at(1);
+        out.extend_from_slice(first.as_bytes());
+        out.push(b'.');
+        out.extend_from_slice(if rest.is_empty() { b"0" } else { rest.as_bytes() });
+        out.extend_from_slice(format!("E{exp}").as_bytes());
+    }
+}
+
+fn int(out: &mut Vec<u8>, v: impl itoa_like::Int) {
+    v.write(out);
+}
+
+mod itoa_like {
+    pub(crate) trait Int {
+        fn write(self, out: &mut Vec<u8>);
+    }
+    macro_rules! impl_int {
+        ($($t:ty),*) => {$(impl Int for $t {
+            fn write(self, out: &mut Vec<u8>) {
+                use std::io::Write;
+                let _ = write!(out, "{self}");
+            }
+        })*};
+    }
+    impl_int!(i8, i16, i32, i64);
+}
+
+/// The schema in Kafka Connect's JSON schema form.
+pub(crate) fn schema(out: &mut Vec<u8>, s: &Schema, field_name: Option<&str>) -> ConnectResult<()> {
+    out.extend_from_slice(b"{\"type\":");
+    string(out, s.kind().name());
+    match s.kind() {
+        SchemaType::Array => {
+            out.extend_from_slice(b",\"items\":");
+            schema(out, elem(s, s.value_schema())?, None)?;
+        }
+        SchemaType::Map => {
+            out.extend_from_slice(b",\"keys\":");
+            schema(out, elem(s, s.key_schema())?, None)?;
+            out.extend_from_slice(b",\"values\":");
+            schema(out, elem(s, s.value_schema())?, None)?;
+        }
+        SchemaType::Struct => {
+            out.extend_from_slice(b",\"fields\":[");
+            for (i, f) in s.fields().iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                schema(out, &f.schema, Some(&f.name))?;
+            }
+            out.push(b']');
+        }
+        _ => {}
+    }
+    out.extend_from_slice(if s.is_optional() { b",\"optional\":true" } else { b",\"optional\":false" });
+    if let Some(n) = s.name() {
+        out.extend_from_slice(b",\"name\":");
+        string(out, n);
+    }
+    if let Some(v) = s.version() {
+        out.extend_from_slice(b",\"version\":");
+        int(out, v);
+    }
+    if let Some(d) = s.doc() {
+        out.extend_from_slice(b",\"doc\":");
+        string(out, d);
+    }
+    if !s.parameters().is_empty() {
+        out.extend_from_slice(b",\"parameters\":{");
+        for (i, (k, v)) in s.parameters().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            string(out, k);
+            out.push(b':');
+            string(out, v);
+        }
+        out.push(b'}');
+    }
+    if let Some(d) = s.default_value() {
+        out.extend_from_slice(b",\"default\":");
+        value(out, Some(s), d)?;
+    }
+    if let Some(f) = field_name {
+        out.extend_from_slice(b",\"field\":");
+        string(out, f);
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn elem<'a>(s: &Schema, e: Option<&'a std::sync::Arc<Schema>>) -> ConnectResult<&'a Schema> {
+    e.map(|a| a.as_ref()).ok_or_else(|| ConnectError::data(format!("{} schema without element schema", s.kind())))
+}
+
+/// The value, checked against `schema` when there is one.
+pub(crate) fn value(out: &mut Vec<u8>, schema: Option<&Schema>, v: &Value) -> ConnectResult<()> {
+    if v.is_null() {
+        if let Some(s) = schema {
+            if let Some(d) = s.default_value() {
+                return value(out, Some(s), d);
+            }
+            if !s.is_optional() {
+                return Err(ConnectError::data(
+                    "conversion error: null value for field that is required and has no default value",
+                ));
+            }
+        }
+        out.extend_from_slice(b"null");
+        return Ok(());
+    }
+    if let Some(s) = schema
+        && v.schema_type() != Some(s.kind())
+    {
+        return Err(ConnectError::data(format!("invalid type {} for schema {}", v.type_name(), s.describe())));
+    }
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Int8(n) => int(out, *n),
+        Value::Int16(n) => int(out, *n),
+        Value::Int32(n) => int(out, *n),
+        Value::Int64(n) => int(out, *n),
+        Value::Float32(f) => java_float(out, f64::from(*f), || format!("{f:e}")),
+        Value::Float64(f) => java_float(out, *f, || format!("{f:e}")),
+        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::String(s) => string(out, s),
+        Value::Bytes(b) => {
+            out.push(b'"');
+            out.extend_from_slice(STANDARD.encode(b).as_bytes());
+            out.push(b'"');
+        }
+        Value::Array(items) => {
+            let es = schema.and_then(|s| s.value_schema()).map(|a| a.as_ref());
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                value(out, es, item)?;
+            }
+            out.push(b']');
+        }
+        Value::Map(entries) => map(out, schema, entries)?,
+        Value::Struct(st) => {
+            let s = schema.unwrap_or(st.schema());
+            if st.schema().as_ref() != s {
+                return Err(ConnectError::data("mismatching schema for struct value"));
+            }
+            out.push(b'{');
+            for (i, f) in s.fields().iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(out, &f.name);
+                out.push(b':');
+                value(out, Some(&f.schema), st.get_index(f.index).unwrap_or(&Value::Null))?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn map(out: &mut Vec<u8>, schema: Option<&Schema>, entries: &[(Value, Value)]) -> ConnectResult<()> {
+    let ks = schema.and_then(|s| s.key_schema()).map(|a| a.as_ref());
+    let vs = schema.and_then(|s| s.value_schema()).map(|a| a.as_ref());
+    let object = match ks {
+        Some(k) => k.kind() == SchemaType::String,
+        None => entries.iter().all(|(k, _)| matches!(k, Value::String(_))),
+    };
+    if object {
+        out.push(b'{');
+        for (i, (k, v)) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match k {
+                Value::String(k) => string(out, k),
+                other => {
+                    return Err(ConnectError::data(format!(
+                        "map key of type {} where string expected",
+                        other.type_name()
+                    )));
+                }
+            }
+            out.push(b':');
+            value(out, vs, v)?;
+        }
+        out.push(b'}');
+    } else {
+        out.push(b'[');
+        for (i, (k, v)) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'[');
+            value(out, ks, k)?;
+            out.push(b',');
+            value(out, vs, v)?;
+            out.push(b']');
+        }
+        out.push(b']');
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f64s(v: f64) -> String {
+        let mut out = Vec::new();
+        java_float(&mut out, v, || format!("{v:e}"));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn floats_follow_java_double_to_string() {
+        assert_eq!(f64s(1.0), "1.0");
+        assert_eq!(f64s(12.5), "12.5");
+        assert_eq!(f64s(0.001), "0.001");
+        assert_eq!(f64s(0.0001), "1.0E-4");
+        assert_eq!(f64s(1e7), "1.0E7");
+        assert_eq!(f64s(1234567.0), "1234567.0");
+        assert_eq!(f64s(-2.5e-10), "-2.5E-10");
+        assert_eq!(f64s(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn strings_escape_like_jackson() {
+        let mut out = Vec::new();
+        string(&mut out, "a\"b\\c\n\u{1f}é");
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\n\\u001Fé\"");
+    }
+}

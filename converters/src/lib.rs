@@ -1,0 +1,37 @@
+//! Converters for Tributary: Kafka Connect's JsonConverter, StringConverter and
+//! ByteArrayConverter, and the SimpleHeaderConverter. [`register`] adds them to a registry
+//! under their Kafka Connect class names.
+
+pub mod bytes;
+pub mod json;
+pub mod string;
+
+use std::sync::Arc;
+
+use tributary_runtime::api::{ConnectResult, Converter, HeaderConverter, Props};
+use tributary_runtime::plugins::{ConverterPlugin, HeaderConverterPlugin, Registry};
+
+fn json(props: &Props, _is_key: bool) -> ConnectResult<Box<dyn Converter>> {
+    Ok(Box::new(json::JsonConverter::new(props)?))
+}
+fn string(props: &Props, _is_key: bool) -> ConnectResult<Box<dyn Converter>> {
+    Ok(Box::new(string::StringConverter::new(props)?))
+}
+fn bytes(_props: &Props, _is_key: bool) -> ConnectResult<Box<dyn Converter>> {
+    Ok(Box::new(bytes::ByteArrayConverter))
+}
+fn simple_header(_props: &Props) -> ConnectResult<Box<dyn HeaderConverter>> {
+    Ok(Box::new(string::SimpleHeaderConverter))
+}
+
+/// Adds every converter of this crate to `registry`.
+pub fn register(registry: &mut Registry) {
+    registry.add_converter(ConverterPlugin { class: json::CLASS, aliases: &["json"], factory: Arc::new(json) });
+    registry.add_converter(ConverterPlugin { class: string::CLASS, aliases: &["string"], factory: Arc::new(string) });
+    registry.add_converter(ConverterPlugin { class: bytes::CLASS, aliases: &["bytes"], factory: Arc::new(bytes) });
+    registry.add_header_converter(HeaderConverterPlugin {
+        class: string::HEADER_CLASS,
+        aliases: &[],
+        factory: simple_header,
+    });
+}

@@ -1,0 +1,133 @@
+//! The connector API: what a plugin implements, and the contexts the runtime hands it.
+//!
+//! As in Kafka Connect, a connector only splits work: it reads its configuration and returns
+//! one configuration per task. Tasks do the I/O. The runtime owns every loop around them:
+//! polling, conversion, producing, offsets, retries, cancellation. A source task's
+//! [`SourceTask::poll`] should return within a second or so when it has nothing (an empty
+//! batch is fine); the runtime may drop a pending `poll` future on shutdown, so a task must not
+//! consider records delivered until [`SourceTask::commit_record`] says so.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::config::ConfigDef;
+use super::error::ConnectResult;
+use super::record::{OffsetMap, RecordMetadata, SinkRecord, SourceRecord, TopicPartition};
+
+/// A connector's or task's configuration as strings, the form Kafka Connect stores.
+pub type Props = BTreeMap<String, String>;
+
+/// What every connector does: declare its configuration and split its work into tasks.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// The plugin's version.
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+    /// Every key the connector reads.
+    fn config_def(&self) -> ConfigDef;
+    /// Starts the connector with its configuration (already checked against `config_def`).
+    async fn start(&mut self, props: &Props) -> ConnectResult<()>;
+    /// At most `max_tasks` task configurations.
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>>;
+    /// Stops the connector.
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+}
+
+/// A connector that reads from an external system into Kafka.
+pub trait SourceConnector: Connector {
+    /// A new, unstarted task.
+    fn create_task(&self) -> Box<dyn SourceTask>;
+}
+
+/// A connector that writes Kafka records to an external system.
+pub trait SinkConnector: Connector {
+    /// A new, unstarted task.
+    fn create_task(&self) -> Box<dyn SinkTask>;
+}
+
+/// Reads stored source offsets.
+#[async_trait]
+pub trait OffsetReader: Send + Sync + std::fmt::Debug {
+    /// The last committed offset of `partition` for this connector.
+    async fn offset(&self, partition: &OffsetMap) -> ConnectResult<Option<OffsetMap>>;
+}
+
+/// What the runtime tells a source task.
+#[derive(Clone, Debug)]
+pub struct SourceTaskContext {
+    /// Connector name.
+    pub connector: String,
+    /// Task number.
+    pub task: usize,
+    /// Reads the offsets this connector stored.
+    pub offsets: Arc<dyn OffsetReader>,
+}
+
+/// Reads records from an external system.
+#[async_trait]
+pub trait SourceTask: Send {
+    /// Starts the task; read stored offsets from `ctx` to resume.
+    async fn start(&mut self, ctx: SourceTaskContext, props: &Props) -> ConnectResult<()>;
+    /// The next records; an empty batch when there is nothing right now.
+    async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>>;
+    /// Kafka acknowledged `record` (with its metadata, or `None` if a transform dropped it).
+    /// Called on the task's loop, between polls, in the order records were acknowledged.
+    async fn commit_record(&mut self, record: &SourceRecord, metadata: Option<RecordMetadata>) -> ConnectResult<()> {
+        let _ = (record, metadata);
+        Ok(())
+    }
+    /// The offsets of acknowledged records were stored.
+    async fn commit(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+    /// Stops the task and releases its resources.
+    async fn stop(&mut self) -> ConnectResult<()>;
+}
+
+/// What the runtime tells a sink task.
+#[derive(Clone, Debug)]
+pub struct SinkTaskContext {
+    /// Connector name.
+    pub connector: String,
+    /// Task number.
+    pub task: usize,
+}
+
+/// Next offset to consume, per partition: what a sink commits.
+pub type SinkOffsets = BTreeMap<TopicPartition, i64>;
+
+/// Writes Kafka records to an external system.
+#[async_trait]
+pub trait SinkTask: Send {
+    /// Starts the task.
+    async fn start(&mut self, ctx: SinkTaskContext, props: &Props) -> ConnectResult<()>;
+    /// Partitions newly assigned to this task.
+    async fn open(&mut self, partitions: &[TopicPartition]) -> ConnectResult<()> {
+        let _ = partitions;
+        Ok(())
+    }
+    /// Writes (or buffers) a batch of records.
+    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()>;
+    /// Makes everything `put` so far durable.
+    async fn flush(&mut self, offsets: &SinkOffsets) -> ConnectResult<()> {
+        let _ = offsets;
+        Ok(())
+    }
+    /// Offsets safe to commit; by default flushes and returns `offsets`.
+    async fn pre_commit(&mut self, offsets: SinkOffsets) -> ConnectResult<SinkOffsets> {
+        self.flush(&offsets).await?;
+        Ok(offsets)
+    }
+    /// Partitions revoked from this task.
+    async fn close(&mut self, partitions: &[TopicPartition]) -> ConnectResult<()> {
+        let _ = partitions;
+        Ok(())
+    }
+    /// Stops the task.
+    async fn stop(&mut self) -> ConnectResult<()>;
+}

@@ -1,0 +1,23 @@
+//! The connector API: the Connect data model, configuration definitions, converters and the
+//! traits connectors implement. Connectors and converters depend on this module only.
+
+pub mod config;
+pub mod connector;
+pub mod converter;
+pub mod error;
+pub mod record;
+pub mod schema;
+pub mod value;
+
+pub use config::{Config, ConfigDef, ConfigErrors, ConfigKey, ConfigType, Importance, Password, Validator};
+pub use connector::{
+    Connector, OffsetReader, Props, SinkConnector, SinkOffsets, SinkTask, SinkTaskContext, SourceConnector, SourceTask,
+    SourceTaskContext,
+};
+pub use converter::{Converter, ConverterFactory, HeaderConverter, SchemaAndValue};
+pub use error::{ConnectError, ConnectResult, ErrorKind};
+pub use record::{
+    Header, Headers, OffsetMap, RecordMetadata, SinkRecord, SourceRecord, TopicPartition, decode_map, encode_map,
+};
+pub use schema::{Field, Schema, SchemaBuilder, SchemaError, SchemaType};
+pub use value::{Struct, Value};

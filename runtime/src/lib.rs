@@ -1,0 +1,11 @@
+//! Tributary's runtime: the Connect data model and connector API ([`api`]), the plugin
+//! registry, the worker that runs tasks, and the stores that keep their offsets.
+//!
+//! Connectors and converters depend on [`api`] only. The binary wires the rest.
+
+pub mod api;
+pub mod plugins;
+pub mod properties;
+pub mod worker;
+
+pub use plugins::Registry;

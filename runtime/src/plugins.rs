@@ -1,0 +1,209 @@
+//! The plugin registry: an explicit list of connectors and converters, looked up by Kafka
+//! Connect class name, by alias, or by the class's simple name with or without its
+//! `Connector`/`Converter` suffix, as Kafka Connect resolves `connector.class`.
+//!
+//! Families compiled out of this build register their names as disabled, so a config naming
+//! them gets "feature X not enabled" rather than "unknown class".
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::api::{ConnectResult, ConverterFactory, HeaderConverter, Props, SinkConnector, SourceConnector};
+
+/// Whether a connector reads into Kafka or writes out of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectorKind {
+    /// Reads from an external system.
+    Source,
+    /// Writes to an external system.
+    Sink,
+}
+
+impl ConnectorKind {
+    /// `source` or `sink`, as in REST answers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Source => "source",
+            Self::Sink => "sink",
+        }
+    }
+}
+
+/// A new connector instance of either kind.
+pub enum AnyConnector {
+    /// A source connector.
+    Source(Box<dyn SourceConnector>),
+    /// A sink connector.
+    Sink(Box<dyn SinkConnector>),
+}
+
+impl fmt::Debug for AnyConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Source(_) => f.write_str("AnyConnector::Source"),
+            Self::Sink(_) => f.write_str("AnyConnector::Sink"),
+        }
+    }
+}
+
+/// A registered connector.
+#[derive(Clone)]
+pub struct ConnectorPlugin {
+    /// Kafka Connect class name, the canonical name.
+    pub class: &'static str,
+    /// Other accepted names.
+    pub aliases: &'static [&'static str],
+    /// Source or sink.
+    pub kind: ConnectorKind,
+    /// Creates an instance.
+    pub factory: fn() -> AnyConnector,
+}
+
+impl fmt::Debug for ConnectorPlugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectorPlugin").field("class", &self.class).field("kind", &self.kind).finish()
+    }
+}
+
+/// A registered converter.
+#[derive(Clone)]
+pub struct ConverterPlugin {
+    /// Kafka Connect class name.
+    pub class: &'static str,
+    /// Other accepted names.
+    pub aliases: &'static [&'static str],
+    /// Creates instances.
+    pub factory: Arc<dyn ConverterFactory>,
+}
+
+impl fmt::Debug for ConverterPlugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConverterPlugin").field("class", &self.class).finish()
+    }
+}
+
+/// A registered header converter.
+#[derive(Clone)]
+pub struct HeaderConverterPlugin {
+    /// Kafka Connect class name.
+    pub class: &'static str,
+    /// Other accepted names.
+    pub aliases: &'static [&'static str],
+    /// Creates an instance from its settings.
+    pub factory: fn(&Props) -> ConnectResult<Box<dyn HeaderConverter>>,
+}
+
+impl fmt::Debug for HeaderConverterPlugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeaderConverterPlugin").field("class", &self.class).finish()
+    }
+}
+
+/// A lookup that found nothing usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PluginError {
+    /// No plugin has this name.
+    #[error("unknown {what} class '{name}'; known: {known}")]
+    Unknown {
+        /// `connector` or `converter`.
+        what: &'static str,
+        /// The name asked for.
+        name: String,
+        /// The canonical names available.
+        known: String,
+    },
+    /// The plugin exists but this build left it out.
+    #[error("{what} '{name}' needs cargo feature '{feature}', which this build of tributary does not include")]
+    NotEnabled {
+        /// `connector` or `converter`.
+        what: &'static str,
+        /// The name asked for.
+        name: String,
+        /// The feature to enable.
+        feature: &'static str,
+    },
+}
+
+/// Every plugin this build knows.
+#[derive(Debug, Default)]
+pub struct Registry {
+    connectors: Vec<ConnectorPlugin>,
+    converters: Vec<ConverterPlugin>,
+    header_converters: Vec<HeaderConverterPlugin>,
+    disabled: Vec<(&'static str, &'static str)>,
+}
+
+fn simple_names(class: &str) -> [&str; 2] {
+    let simple = class.rsplit('.').next().unwrap_or(class);
+    let short = simple.strip_suffix("Connector").or_else(|| simple.strip_suffix("Converter")).unwrap_or(simple);
+    [simple, short]
+}
+
+fn matches(class: &str, aliases: &[&str], name: &str) -> bool {
+    class == name || aliases.contains(&name) || simple_names(class).contains(&name)
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds a connector.
+    pub fn add_connector(&mut self, plugin: ConnectorPlugin) {
+        self.connectors.push(plugin);
+    }
+    /// Adds a converter.
+    pub fn add_converter(&mut self, plugin: ConverterPlugin) {
+        self.converters.push(plugin);
+    }
+    /// Adds a header converter.
+    pub fn add_header_converter(&mut self, plugin: HeaderConverterPlugin) {
+        self.header_converters.push(plugin);
+    }
+    /// Records that `name` exists behind cargo feature `feature`, not compiled in.
+    pub fn add_disabled(&mut self, name: &'static str, feature: &'static str) {
+        self.disabled.push((name, feature));
+    }
+    /// Every connector, in registration order.
+    pub fn connectors(&self) -> &[ConnectorPlugin] {
+        &self.connectors
+    }
+    /// Every converter, in registration order.
+    pub fn converters(&self) -> &[ConverterPlugin] {
+        &self.converters
+    }
+
+    fn not_found(&self, what: &'static str, name: &str, known: Vec<&str>) -> PluginError {
+        if let Some((_, feature)) = self.disabled.iter().find(|(n, _)| matches(n, &[], name)) {
+            return PluginError::NotEnabled { what, name: name.to_owned(), feature };
+        }
+        PluginError::Unknown { what, name: name.to_owned(), known: known.join(", ") }
+    }
+
+    /// The connector named `name`.
+    pub fn connector(&self, name: &str) -> Result<&ConnectorPlugin, PluginError> {
+        let name = name.trim();
+        self.connectors
+            .iter()
+            .find(|p| matches(p.class, p.aliases, name))
+            .ok_or_else(|| self.not_found("connector", name, self.connectors.iter().map(|p| p.class).collect()))
+    }
+
+    /// The converter named `name`.
+    pub fn converter(&self, name: &str) -> Result<&ConverterPlugin, PluginError> {
+        let name = name.trim();
+        self.converters
+            .iter()
+            .find(|p| matches(p.class, p.aliases, name))
+            .ok_or_else(|| self.not_found("converter", name, self.converters.iter().map(|p| p.class).collect()))
+    }
+
+    /// The header converter named `name`.
+    pub fn header_converter(&self, name: &str) -> Result<&HeaderConverterPlugin, PluginError> {
+        let name = name.trim();
+        self.header_converters.iter().find(|p| matches(p.class, p.aliases, name)).ok_or_else(|| {
+            self.not_found("header converter", name, self.header_converters.iter().map(|p| p.class).collect())
+        })
+    }
+}

@@ -1,0 +1,214 @@
+//! The sink task loop: consume in group `connect-<connector>` → convert → `put` in batches →
+//! `pre_commit` (which flushes) → commit the consumer offsets the task returned.
+//!
+//! Offsets are committed only after the task's `flush`, every `offset.flush.interval.ms` and
+//! on stop, so a crash re-delivers at most what was put since the last commit: at-least-once.
+//! Partitions assigned or revoked by the group reach the task as `open` / `close` before the
+//! next `put`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::FutureExt;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{
+    ConnectError, ConnectResult, Props, SinkOffsets, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
+};
+
+use super::TaskId;
+use super::config::WorkerConfig;
+use super::converters::TaskConverters;
+use super::kafka::{RebalanceEvent, TaskClientContext};
+
+/// Records handed to one `put` at most.
+const MAX_BATCH: usize = 500;
+
+/// Runs one sink task until cancelled or failed.
+pub(crate) struct SinkRunner {
+    pub(crate) id: TaskId,
+    pub(crate) task: Box<dyn SinkTask>,
+    pub(crate) props: Props,
+    pub(crate) converters: TaskConverters,
+    pub(crate) consumer: Arc<StreamConsumer<TaskClientContext>>,
+    pub(crate) worker: Arc<WorkerConfig>,
+}
+
+impl SinkRunner {
+    pub(crate) async fn run(mut self, cancel: CancellationToken) -> ConnectResult<()> {
+        let ctx = SinkTaskContext { connector: self.id.connector.clone(), task: self.id.task };
+        self.task.start(ctx, &self.props).await?;
+        self.subscribe()?;
+        tracing::info!("sink task started");
+        let mut current = SinkOffsets::new();
+        let result = self.consume_loop(&cancel, &mut current).await;
+        let committed = if result.is_ok() { self.commit(&mut current, CommitMode::Sync).await } else { Ok(()) };
+        let stopped = self.task.stop().await;
+        tracing::info!("sink task stopped");
+        result.and(committed).and(stopped)
+    }
+
+    fn subscribe(&self) -> ConnectResult<()> {
+        let topics: Vec<String> = self
+            .props
+            .get("topics")
+            .map(|t| t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
+        let regex = self.props.get("topics.regex").filter(|r| !r.is_empty()).map(|r| format!("^{r}"));
+        let subscription: Vec<String> = match (topics.is_empty(), regex) {
+            (false, None) => topics,
+            (true, Some(r)) => vec![r],
+            (false, Some(_)) => {
+                return Err(ConnectError::config("topics", "set either 'topics' or 'topics.regex', not both"));
+            }
+            (true, None) => {
+                return Err(ConnectError::config("topics", "a sink connector needs 'topics' or 'topics.regex'"));
+            }
+        };
+        let refs: Vec<&str> = subscription.iter().map(String::as_str).collect();
+        self.consumer.subscribe(&refs).map_err(|e| ConnectError::fatal_from("cannot subscribe", e))
+    }
+
+    async fn consume_loop(&mut self, cancel: &CancellationToken, current: &mut SinkOffsets) -> ConnectResult<()> {
+        let interval = self.worker.offset_flush_interval;
+        let mut next_commit = Instant::now() + interval;
+        let consumer = self.consumer.clone();
+        loop {
+            let first = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Ok(()),
+                m = consumer.recv() => Some(m),
+                _ = tokio::time::sleep_until(next_commit.into()) => None,
+            };
+            let mut batch = Vec::new();
+            if let Some(first) = first {
+                self.push(first, &mut batch)?;
+                while batch.len() < MAX_BATCH {
+                    match consumer.recv().now_or_never() {
+                        Some(m) => self.push(m, &mut batch)?,
+                        None => break,
+                    }
+                }
+            }
+            self.handle_rebalances(current).await?;
+            if !batch.is_empty() {
+                for r in &batch {
+                    current.insert(
+                        TopicPartition { topic: r.topic.clone(), partition: r.kafka_partition },
+                        r.kafka_offset + 1,
+                    );
+                }
+                self.task.put(batch).await?;
+            }
+            if Instant::now() >= next_commit {
+                self.commit(current, CommitMode::Async).await?;
+                next_commit = Instant::now() + interval;
+            }
+        }
+    }
+
+    fn push(
+        &self,
+        m: Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>,
+        batch: &mut Vec<SinkRecord>,
+    ) -> ConnectResult<()> {
+        match m {
+            Ok(m) => {
+                batch.push(self.convert(&m)?);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!("consumer error, retrying: {e}");
+                Ok(())
+            }
+        }
+    }
+
+    fn convert(&self, m: &BorrowedMessage<'_>) -> ConnectResult<SinkRecord> {
+        let topic = m.topic();
+        let at = || format!("topic {topic} partition {} offset {}", m.partition(), m.offset());
+        let key = self
+            .converters
+            .key
+            .to_connect(topic, m.key())
+            .map_err(|e| ConnectError::data(format!("cannot convert the key at {}: {}", at(), e.chain())))?;
+        let value = self
+            .converters
+            .value
+            .to_connect(topic, m.payload())
+            .map_err(|e| ConnectError::data(format!("cannot convert the value at {}: {}", at(), e.chain())))?;
+        let headers = self
+            .converters
+            .read_headers(topic, m.headers())
+            .map_err(|e| ConnectError::data(format!("cannot convert the headers at {}: {}", at(), e.chain())))?;
+        Ok(SinkRecord {
+            topic: topic.to_owned(),
+            kafka_partition: m.partition(),
+            kafka_offset: m.offset(),
+            timestamp: m.timestamp().to_millis(),
+            key_schema: key.schema,
+            key: key.value,
+            value_schema: value.schema,
+            value: value.value,
+            headers,
+        })
+    }
+
+    async fn handle_rebalances(&mut self, current: &mut SinkOffsets) -> ConnectResult<()> {
+        let events: Vec<RebalanceEvent> = match self.consumer.context().rebalances.lock() {
+            Ok(mut e) => std::mem::take(&mut *e),
+            Err(_) => return Err(ConnectError::fatal("rebalance state poisoned")),
+        };
+        for event in events {
+            match event {
+                RebalanceEvent::Assigned(parts) => {
+                    tracing::info!(partitions = parts.len(), "partitions assigned");
+                    self.task.open(&parts).await?;
+                }
+                RebalanceEvent::Revoked(parts) => {
+                    tracing::info!(partitions = parts.len(), "partitions revoked");
+                    self.task.close(&parts).await?;
+                    for p in &parts {
+                        current.remove(p);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self, current: &mut SinkOffsets, mode: CommitMode) -> ConnectResult<()> {
+        if current.is_empty() {
+            return Ok(());
+        }
+        let offsets = self.task.pre_commit(current.clone()).await?;
+        let mut tpl = TopicPartitionList::new();
+        for (tp, off) in &offsets {
+            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*off))
+                .map_err(|e| ConnectError::fatal_from("bad offset", e))?;
+        }
+        if tpl.count() == 0 {
+            return Ok(());
+        }
+        let consumer = self.consumer.clone();
+        let res = match mode {
+            CommitMode::Async => consumer.commit(&tpl, CommitMode::Async),
+            CommitMode::Sync => tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync))
+                .await
+                .map_err(|e| ConnectError::fatal_from("commit panicked", e))?,
+        };
+        match res {
+            Ok(()) => {
+                tracing::debug!(partitions = offsets.len(), "committed sink offsets");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!("cannot commit sink offsets yet, will retry at the next flush: {e}");
+                Ok(())
+            }
+        }
+    }
+}
