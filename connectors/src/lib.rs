@@ -1,1 +1,25 @@
-//! placeholder
+//! Tributary's connectors, one module per family, each behind a cargo feature of the same name.
+//! [`register`] adds the compiled families to a registry and records the others as disabled,
+//! so a config naming them gets "needs cargo feature X" rather than "unknown class".
+
+#[cfg(feature = "datagen")]
+pub mod datagen;
+#[cfg(feature = "file")]
+pub mod file;
+
+use tributary_runtime::plugins::Registry;
+
+/// Adds every connector compiled into this build.
+pub fn register(registry: &mut Registry) {
+    #[cfg(feature = "file")]
+    file::register(registry);
+    #[cfg(not(feature = "file"))]
+    {
+        registry.add_disabled("org.apache.kafka.connect.file.FileStreamSourceConnector", "file");
+        registry.add_disabled("org.apache.kafka.connect.file.FileStreamSinkConnector", "file");
+    }
+    #[cfg(feature = "datagen")]
+    datagen::register(registry);
+    #[cfg(not(feature = "datagen"))]
+    registry.add_disabled("io.confluent.kafka.connect.datagen.DatagenConnector", "datagen");
+}

@@ -538,7 +538,8 @@ mod tests {
     #[test]
     fn suggests_the_near_key_for_a_typo() {
         let p = props(&[("batchsize", "1"), ("producer.acks", "all")]);
-        let unknown = def().unknown_keys(&p);
+        let d = def();
+        let unknown = d.unknown_keys(&p);
         assert_eq!(unknown, [("batchsize", Some("batch.size")), ("producer.acks", None)]);
     }
 

@@ -1,0 +1,2 @@
+//! placeholder
+pub fn register(_r: &mut tributary_runtime::plugins::Registry) {}

@@ -1,0 +1,161 @@
+//! FileStreamSource: each line of a file becomes one record whose value is the line (a
+//! required `string`), as Kafka Connect's FileStreamSourceTask does.
+//!
+//! Offsets: partition `{"filename": <file>}`, offset `{"position": <byte position after the
+//! line>}`. A restarted task seeks to the stored position and continues, so a line is re-sent
+//! only if it was read but its offset was not yet stored (at-least-once). Only complete lines
+//! (ending in `\n`, an `\r` before it is dropped) are emitted; a partial last line waits for
+//! its newline. Lines are read as UTF-8, invalid bytes replaced.
+
+use std::io::SeekFrom;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tributary_runtime::api::{
+    ConnectError, ConnectResult, Props, Schema, SchemaType, SourceRecord, SourceTask, SourceTaskContext, Value,
+    decode_map, encode_map,
+};
+
+use super::config::source_config_def;
+
+const READ_CHUNK: usize = 256 * 1024;
+const IDLE_WAIT: Duration = Duration::from_millis(200);
+
+#[derive(Serialize, Deserialize)]
+struct FilePartition {
+    filename: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FilePosition {
+    position: i64,
+}
+
+/// Reads lines of a file.
+#[derive(Debug, Default)]
+pub struct FileSourceTask {
+    path: String,
+    topic: String,
+    batch_size: usize,
+    partition: tributary_runtime::api::OffsetMap,
+    file: Option<tokio::fs::File>,
+    /// Bytes read but not yet emitted as lines.
+    buf: Vec<u8>,
+    /// File position of `buf[0]`.
+    position: i64,
+    schema: Option<Arc<Schema>>,
+    warned_missing: bool,
+}
+
+impl FileSourceTask {
+    async fn open(&mut self) -> ConnectResult<bool> {
+        if self.file.is_some() {
+            return Ok(true);
+        }
+        match tokio::fs::File::open(&self.path).await {
+            Ok(mut f) => {
+                if self.position > 0 {
+                    f.seek(SeekFrom::Start(self.position as u64))
+                        .await
+                        .map_err(|e| ConnectError::fatal_from(format!("cannot seek in {}", self.path), e))?;
+                    tracing::info!(file = %self.path, position = self.position, "resuming from stored offset");
+                }
+                self.file = Some(f);
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !self.warned_missing {
+                    tracing::warn!(file = %self.path, "file does not exist yet; waiting for it to be created");
+                    self.warned_missing = true;
+                }
+                Ok(false)
+            }
+            Err(e) => Err(ConnectError::fatal_from(format!("cannot open {} (check config key 'file')", self.path), e)),
+        }
+    }
+
+    fn take_lines(&mut self) -> ConnectResult<Vec<SourceRecord>> {
+        let mut records = Vec::new();
+        let mut start = 0;
+        while records.len() < self.batch_size {
+            let Some(nl) = memchr(&self.buf[start..]) else { break };
+            let end = start + nl;
+            let line_end = if end > start && self.buf[end - 1] == b'\r' { end - 1 } else { end };
+            let line = String::from_utf8_lossy(&self.buf[start..line_end]).into_owned();
+            start = end + 1;
+            let offset = encode_map(&FilePosition { position: self.position + start as i64 })
+                .map_err(|e| ConnectError::fatal_from("cannot encode offset", e))?;
+            records.push(SourceRecord::new(
+                self.partition.clone(),
+                offset,
+                self.topic.clone(),
+                self.schema.clone(),
+                Value::String(line),
+            ));
+        }
+        self.buf.drain(..start);
+        self.position += start as i64;
+        Ok(records)
+    }
+}
+
+fn memchr(haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|b| *b == b'\n')
+}
+
+#[async_trait]
+impl SourceTask for FileSourceTask {
+    async fn start(&mut self, ctx: SourceTaskContext, props: &Props) -> ConnectResult<()> {
+        let c = source_config_def().parse(props)?;
+        self.path = c.string("file");
+        if self.path.is_empty() {
+            return Err(ConnectError::config("file", "reading standard input is not supported; set 'file' to a path"));
+        }
+        self.topic = c.list("topic").into_iter().next().unwrap_or_default();
+        self.batch_size = c.long("batch.size").unwrap_or(2000) as usize;
+        self.schema = Some(Schema::primitive(SchemaType::String));
+        self.partition = encode_map(&FilePartition { filename: self.path.clone() })
+            .map_err(|e| ConnectError::fatal_from("cannot encode partition", e))?;
+        if let Some(stored) = ctx.offsets.offset(&self.partition).await? {
+            let pos: FilePosition = decode_map(&stored).map_err(|e| {
+                ConnectError::fatal_from(format!("stored offset of {} is not a position", self.path), e)
+            })?;
+            self.position = pos.position.max(0);
+        }
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
+        if !self.open().await? {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            return Ok(Vec::new());
+        }
+        loop {
+            let records = self.take_lines()?;
+            if !records.is_empty() {
+                return Ok(records);
+            }
+            let Some(file) = self.file.as_mut() else { return Ok(Vec::new()) };
+            let old = self.buf.len();
+            self.buf.resize(old + READ_CHUNK, 0);
+            let n = file
+                .read(&mut self.buf[old..])
+                .await
+                .map_err(|e| ConnectError::retriable_from(format!("cannot read {}", self.path), e))?;
+            self.buf.truncate(old + n);
+            if n == 0 {
+                // At the end of the file: wait for more data.
+                tokio::time::sleep(IDLE_WAIT).await;
+                return Ok(Vec::new());
+            }
+        }
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        self.file = None;
+        Ok(())
+    }
+}

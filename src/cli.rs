@@ -1,0 +1,70 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Tributary: a Kafka Connect-compatible connector runtime.
+///
+/// Moves records between files, generated data and Kafka with Kafka Connect's worker and
+/// connector configuration keys, its REST API and its JSON formats, in one native binary.
+#[derive(Debug, Parser)]
+#[command(name = "tributary", version, about, long_about)]
+pub(crate) struct Cli {
+    /// Log filter, e.g. `info`, `debug`, or `info,tributary_runtime=debug` (env: TRIBUTARY_LOG).
+    #[arg(long, global = true, env = "TRIBUTARY_LOG", default_value = "info")]
+    pub(crate) log_level: String,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a standalone worker, like Kafka Connect's connect-standalone.sh.
+    ///
+    /// Reads Kafka Connect worker properties (bootstrap.servers, key.converter,
+    /// value.converter, offset.storage.file.filename, offset.flush.interval.ms, listeners,
+    /// producer.*, consumer.*) and one properties file per connector, checks all of them before
+    /// starting anything, and runs until SIGINT or SIGTERM, when it stops polling, stores
+    /// offsets of acknowledged records and exits.
+    Standalone(StandaloneArgs),
+    /// Run everything on this machine: Apache Kafka and a worker with its REST API.
+    ///
+    /// Starts a single-node Apache Kafka (KRaft) from the jars cached by `scripts/kafka.sh
+    /// fetch` as a child process (or uses --bootstrap-servers), then a worker whose offsets and
+    /// broker data live under --data-dir, and the connectors given with --connector. Ctrl-C stops
+    /// the connectors, then the broker.
+    Dev(DevArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StandaloneArgs {
+    /// Worker properties file (Kafka Connect's connect-standalone.properties keys).
+    pub(crate) worker_properties: PathBuf,
+    /// Connector properties files, one connector each.
+    pub(crate) connector_properties: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DevArgs {
+    /// Directory for the broker's log, its data, and the worker's offsets.
+    #[arg(long, default_value = ".tributary")]
+    pub(crate) data_dir: PathBuf,
+    /// Port of the local broker's PLAINTEXT listener (its KRaft controller takes the next port).
+    #[arg(long, default_value_t = 9092)]
+    pub(crate) kafka_port: u16,
+    /// Port of the REST API.
+    #[arg(long, default_value_t = 8083)]
+    pub(crate) rest_port: u16,
+    /// Port reserved for the embedded schema registry. Tributary does not serve a schema registry
+    /// yet; the port is printed so configs can be written against it now.
+    #[arg(long, default_value_t = 8081)]
+    pub(crate) registry_port: u16,
+    /// Use this Kafka cluster instead of starting a local broker.
+    #[arg(long)]
+    pub(crate) bootstrap_servers: Option<String>,
+    /// Connector properties file to start (repeatable).
+    #[arg(long = "connector", value_name = "FILE")]
+    pub(crate) connectors: Vec<PathBuf>,
+}

@@ -1,0 +1,11 @@
+//! Log output: human-readable lines on stderr, filtered by `--log-level` / TRIBUTARY_LOG.
+
+use tracing_subscriber::EnvFilter;
+
+pub(crate) fn init(filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|e| {
+        eprintln!("warning: invalid log filter '{filter}' ({e}); using 'info'");
+        EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}

@@ -1,0 +1,158 @@
+//! Standalone mode, and the pieces dev mode shares with it: loading properties files, checking
+//! connector configs, serving REST, waiting for a signal, shutting down.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, anyhow, bail};
+use tokio_util::sync::CancellationToken;
+use tributary_runtime::Registry;
+use tributary_runtime::api::Props;
+use tributary_runtime::worker::config::WorkerConfig;
+use tributary_runtime::worker::offsets::{FileOffsetStore, OffsetStore};
+use tributary_runtime::worker::{Worker, validate_connector};
+
+use crate::cli::StandaloneArgs;
+
+/// Every plugin compiled into this binary.
+pub(crate) fn registry() -> Arc<Registry> {
+    let mut r = Registry::new();
+    tributary_converters::register(&mut r);
+    tributary_connectors::register(&mut r);
+    Arc::new(r)
+}
+
+pub(crate) fn read_properties(path: &Path, what: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {what} file {}", path.display()))?;
+    tributary_runtime::properties::parse(&text).with_context(|| format!("malformed {what} file {}", path.display()))
+}
+
+/// Reads and checks every connector file, reporting all problems before anything starts.
+pub(crate) fn load_connectors(registry: &Registry, paths: &[PathBuf]) -> anyhow::Result<Vec<Props>> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        match read_properties(path, "connector properties") {
+            Ok(props) => match validate_connector(registry, &props) {
+                Ok(_) => out.push(props),
+                Err(e) => problems.push(format!("{}: {e}", path.display())),
+            },
+            Err(e) => problems.push(format!("{e:#}")),
+        }
+    }
+    if !problems.is_empty() {
+        bail!("invalid connector configuration:\n  {}", problems.join("\n  "));
+    }
+    Ok(out)
+}
+
+/// The socket address of a Kafka Connect `listeners` entry (`http://host:port`).
+pub(crate) fn listener_addr(listener: &str) -> anyhow::Result<SocketAddr> {
+    let rest = listener.strip_prefix("http://").ok_or_else(|| {
+        anyhow!("invalid value for 'listeners': '{listener}' must start with http:// (https is not supported yet)")
+    })?;
+    let (host, port) =
+        rest.rsplit_once(':').ok_or_else(|| anyhow!("invalid value for 'listeners': '{listener}' has no port"))?;
+    let host = if host.is_empty() || host == "0.0.0.0" { "0.0.0.0" } else { host };
+    let host = if host == "localhost" { "127.0.0.1" } else { host };
+    format!("{host}:{port}").parse().map_err(|e| anyhow!("invalid value for 'listeners': '{listener}': {e}"))
+}
+
+/// Serves the REST API until `cancel`.
+pub(crate) async fn serve_rest(worker: Arc<Worker>, addr: SocketAddr, cancel: CancellationToken) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} for the REST API (is another worker running? change 'listeners')")
+    })?;
+    let app = tributary_rest_api::router(worker);
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app).with_graceful_shutdown(cancel.cancelled_owned()).await;
+        if let Err(e) = served {
+            tracing::error!("REST API stopped: {e}");
+        }
+    });
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM ({e}); only Ctrl-C stops the worker");
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Starts the connectors on `worker`, failing on the first that cannot start.
+pub(crate) async fn start_connectors(worker: &Worker, connectors: Vec<Props>) -> anyhow::Result<()> {
+    for props in connectors {
+        let name = props.get("name").cloned().unwrap_or_default();
+        worker.start_connector(props).await.map_err(|e| anyhow!("cannot start connector {name}: {}", e.chain()))?;
+    }
+    Ok(())
+}
+
+/// Stops the worker and reports how it went.
+pub(crate) async fn stop(worker: &Worker, cancel: &CancellationToken) {
+    tracing::info!("stopping: tasks finish their batch, store offsets and stop");
+    let clean = worker.shutdown().await;
+    cancel.cancel();
+    if clean {
+        tracing::info!("worker stopped cleanly");
+    }
+}
+
+pub(crate) async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let props = read_properties(&args.worker_properties, "worker properties")?;
+    let config = WorkerConfig::from_props(props)
+        .map_err(|e| anyhow!("invalid worker configuration in {}: {e}", args.worker_properties.display()))?;
+    let Some(offset_file) = config.offset_file.clone() else {
+        bail!(
+            "invalid worker configuration in {}: missing required key 'offset.storage.file.filename' (standalone mode stores source offsets in that file)",
+            args.worker_properties.display()
+        );
+    };
+    let registry = registry();
+    let connectors = load_connectors(&registry, &args.connector_properties)?;
+    let offsets: Arc<dyn OffsetStore> =
+        Arc::new(FileOffsetStore::open(&offset_file).map_err(|e| anyhow!("{}", e.chain()))?);
+    let rest = config.listeners.first().map(|l| listener_addr(l)).transpose()?;
+    let worker_id = rest.map_or_else(|| "standalone".to_owned(), |a| a.to_string());
+    let cancel = CancellationToken::new();
+    let worker = Arc::new(Worker::new(config, registry, offsets, worker_id, cancel.child_token()));
+    if let Some(addr) = rest {
+        serve_rest(worker.clone(), addr, cancel.clone()).await?;
+    }
+    let n = connectors.len();
+    let started_connectors = start_connectors(&worker, connectors).await;
+    if let Err(e) = started_connectors {
+        stop(&worker, &cancel).await;
+        return Err(e);
+    }
+    tracing::info!(
+        connectors = n,
+        rest = %rest.map_or_else(|| "disabled".to_owned(), |a| format!("http://{a}")),
+        offsets = %offset_file.display(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "Tributary standalone worker ready"
+    );
+    shutdown_signal().await;
+    stop(&worker, &cancel).await;
+    Ok(())
+}
