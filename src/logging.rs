@@ -9,7 +9,10 @@ pub(crate) fn init(filter: &str) {
         eprintln!("warning: invalid log filter '{filter}' ({e}); using 'info'");
         EnvFilter::new("info")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false)
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

@@ -14,7 +14,11 @@ fn run(args: &[&std::path::Path]) -> (i32, String) {
 
 fn worker(dir: &std::path::Path, extra: &[(&str, &str)]) -> std::path::PathBuf {
     let offsets = dir.join("offsets.json");
-    let mut pairs = vec![("bootstrap.servers", "127.0.0.1:1"), ("offset.storage.file.filename", offsets.to_str().unwrap()), ("listeners", "")];
+    let mut pairs = vec![
+        ("bootstrap.servers", "127.0.0.1:1"),
+        ("offset.storage.file.filename", offsets.to_str().unwrap()),
+        ("listeners", ""),
+    ];
     pairs.extend_from_slice(extra);
     write_props(&dir.join("worker.properties"), &pairs)
 }
@@ -22,7 +26,10 @@ fn worker(dir: &std::path::Path, extra: &[(&str, &str)]) -> std::path::PathBuf {
 #[test]
 fn unknown_connector_class_names_the_key_and_the_class() {
     let dir = tempfile::tempdir().unwrap();
-    let c = write_props(&dir.path().join("c.properties"), &[("name", "x"), ("connector.class", "com.example.NoSuchConnector")]);
+    let c = write_props(
+        &dir.path().join("c.properties"),
+        &[("name", "x"), ("connector.class", "com.example.NoSuchConnector")],
+    );
     let (code, err) = run(&[&worker(dir.path(), &[]), &c]);
     assert_ne!(code, 0);
     assert!(err.contains("connector.class") && err.contains("com.example.NoSuchConnector"), "{err}");
@@ -42,7 +49,13 @@ fn wrong_type_is_named_with_the_bad_value() {
     let dir = tempfile::tempdir().unwrap();
     let c = write_props(
         &dir.path().join("c.properties"),
-        &[("name", "x"), ("connector.class", "FileStreamSource"), ("topic", "t"), ("batch.size", "many"), ("tasks.max", "0")],
+        &[
+            ("name", "x"),
+            ("connector.class", "FileStreamSource"),
+            ("topic", "t"),
+            ("batch.size", "many"),
+            ("tasks.max", "0"),
+        ],
     );
     let (code, err) = run(&[&worker(dir.path(), &[]), &c]);
     assert_ne!(code, 0);
@@ -82,7 +95,10 @@ fn unreadable_files_are_named() {
 #[test]
 fn sink_without_topics_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let c = write_props(&dir.path().join("c.properties"), &[("name", "x"), ("connector.class", "FileStreamSink"), ("file", "/tmp/x")]);
+    let c = write_props(
+        &dir.path().join("c.properties"),
+        &[("name", "x"), ("connector.class", "FileStreamSink"), ("file", "/tmp/x")],
+    );
     let (code, err) = run(&[&worker(dir.path(), &[]), &c]);
     assert_ne!(code, 0);
     assert!(err.contains("'topics'"), "{err}");

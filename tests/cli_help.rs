@@ -20,7 +20,8 @@ fn top_level_help_lists_subcommands() {
 fn dev_help_explains_every_flag() {
     let h = help(&["dev"]);
     for flag in ["--data-dir", "--kafka-port", "--rest-port", "--registry-port", "--bootstrap-servers", "--connector"] {
-        let line = h.lines().skip_while(|l| !l.trim_start().starts_with(&format!("{flag} <"))).nth(1).unwrap_or_default();
+        let line =
+            h.lines().skip_while(|l| !l.trim_start().starts_with(&format!("{flag} <"))).nth(1).unwrap_or_default();
         assert!(h.contains(flag), "dev help lacks {flag}:\n{h}");
         assert!(!line.trim().is_empty(), "{flag} has no explanation:\n{h}");
     }

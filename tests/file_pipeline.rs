@@ -8,7 +8,12 @@ use std::time::Duration;
 use common::{WorkerProcess, wait_until, worker_props, write_props};
 use tributary_testcontainers::{TestEnv, create_topic, topic_end_offset, unique_name};
 
-fn connectors(dir: &std::path::Path, topic: &str, input: &std::path::Path, output: &std::path::Path) -> [std::path::PathBuf; 2] {
+fn connectors(
+    dir: &std::path::Path,
+    topic: &str,
+    input: &std::path::Path,
+    output: &std::path::Path,
+) -> [std::path::PathBuf; 2] {
     [
         write_props(
             &dir.join("source.properties"),
@@ -86,7 +91,11 @@ async fn sigkill_mid_stream_loses_nothing_and_resumes_from_stored_offset() {
     let text: String = (0..n).map(|i| format!("record-{i:07} {}\n", "p".repeat(200))).collect();
     std::fs::write(&input, &text).unwrap();
     // Small in-flight window and frequent flushes, so the kill lands mid-stream.
-    let worker = worker_props(dir.path(), kafka, &[("source.max.in.flight.records", "500"), ("offset.flush.interval.ms", "200")]);
+    let worker = worker_props(
+        dir.path(),
+        kafka,
+        &[("source.max.in.flight.records", "500"), ("offset.flush.interval.ms", "200")],
+    );
     let [src, sink] = connectors(dir.path(), &topic, &input, &output);
 
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src, &sink], 0);
@@ -96,7 +105,8 @@ async fn sigkill_mid_stream_loses_nothing_and_resumes_from_stored_offset() {
         std::fs::metadata(&output).map(|m| m.len() >= quarter).unwrap_or(false)
     });
     w.kill9();
-    let offsets: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("offsets.json")).unwrap()).unwrap();
+    let offsets: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("offsets.json")).unwrap()).unwrap();
     let stored = offsets["offsets"][0]["value"]["position"].as_i64().unwrap();
     assert!(stored > 0, "no source offset stored before the kill");
     let sink_before = std::fs::read_to_string(&output).unwrap().lines().count();
@@ -121,7 +131,10 @@ async fn sigkill_mid_stream_loses_nothing_and_resumes_from_stored_offset() {
          {sink_dups} duplicate lines in the sink",
         text.len()
     );
-    assert!(source_dups < (n as i64) / 2, "the source re-sent {source_dups} records: it did not resume from its offset");
+    assert!(
+        source_dups < (n as i64) / 2,
+        "the source re-sent {source_dups} records: it did not resume from its offset"
+    );
     // Order: the sink's last occurrence of each line appears in input order.
     let mut last = -1i64;
     let mut seen = HashSet::new();

@@ -1,0 +1,142 @@
+//! The datagen task: records of one quickstart schema, keyed by its key field.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use tributary_runtime::api::{
+    ConnectError, ConnectResult, OffsetMap, Props, SourceRecord, SourceTask, SourceTaskContext, decode_map, encode_map,
+};
+
+use super::config::config_def;
+use super::quickstart::{self, Generator};
+
+/// Records per poll when `max.interval` is 0.
+const FAST_BATCH: usize = 1000;
+
+#[derive(Serialize, Deserialize)]
+struct TaskPartition {
+    #[serde(rename = "task.id")]
+    task_id: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TaskOffset {
+    #[serde(rename = "task.generation")]
+    task_generation: i64,
+    #[serde(rename = "current.iteration")]
+    current_iteration: i64,
+}
+
+/// Generates records.
+#[derive(Debug)]
+pub struct DatagenTask {
+    generator: Option<Generator>,
+    topic: String,
+    key_field: String,
+    max_interval: Duration,
+    iterations: i64,
+    count: i64,
+    generation: i64,
+    partition: OffsetMap,
+    rng: StdRng,
+    announced_done: bool,
+}
+
+impl Default for DatagenTask {
+    fn default() -> Self {
+        Self {
+            generator: None,
+            topic: String::new(),
+            key_field: String::new(),
+            max_interval: Duration::ZERO,
+            iterations: 0,
+            count: 0,
+            generation: 0,
+            partition: OffsetMap::new(),
+            rng: StdRng::seed_from_u64(0),
+            announced_done: false,
+        }
+    }
+}
+
+impl DatagenTask {
+    fn record(&mut self) -> ConnectResult<SourceRecord> {
+        let generator = self.generator.as_ref().ok_or_else(|| ConnectError::fatal("datagen task used before start"))?;
+        let value = generator.generate(&mut self.rng, self.count)?;
+        self.count += 1;
+        let key_schema = generator.schema().field(&self.key_field).map(|f| f.schema.clone());
+        let key = value.get(&self.key_field).cloned().unwrap_or(tributary_runtime::api::Value::Null);
+        let offset = encode_map(&TaskOffset { task_generation: self.generation, current_iteration: self.count })
+            .map_err(|e| ConnectError::fatal_from("cannot encode offset", e))?;
+        Ok(SourceRecord::new(
+            self.partition.clone(),
+            offset,
+            self.topic.clone(),
+            Some(generator.schema().clone()),
+            value.into(),
+        )
+        .with_key(key_schema, key))
+    }
+}
+
+#[async_trait]
+impl SourceTask for DatagenTask {
+    async fn start(&mut self, ctx: SourceTaskContext, props: &Props) -> ConnectResult<()> {
+        let c = config_def().parse(props)?;
+        let spec = quickstart::find(&c.string("quickstart"))
+            .ok_or_else(|| ConnectError::config("quickstart", "unknown quickstart"))?;
+        let generator = Generator::new(spec)?;
+        self.key_field = c.opt_string("schema.keyfield").unwrap_or_else(|| spec.key_field.to_owned());
+        if generator.schema().field(&self.key_field).is_none() {
+            return Err(ConnectError::config(
+                "schema.keyfield",
+                format!("'{}' is not a field of the {} quickstart", self.key_field, spec.name),
+            ));
+        }
+        self.generator = Some(generator);
+        self.topic = c.string("kafka.topic");
+        self.max_interval = c.millis("max.interval").unwrap_or_default();
+        self.iterations = c.long("iterations").unwrap_or(-1);
+        let task = ctx.task as i64;
+        self.rng = match c.long("random.seed") {
+            Some(seed) => StdRng::seed_from_u64((seed as u64).wrapping_add(task as u64)),
+            None => StdRng::from_os_rng(),
+        };
+        self.partition = encode_map(&TaskPartition { task_id: task })
+            .map_err(|e| ConnectError::fatal_from("cannot encode partition", e))?;
+        if let Some(stored) = ctx.offsets.offset(&self.partition).await? {
+            let o: TaskOffset =
+                decode_map(&stored).map_err(|e| ConnectError::fatal_from("stored datagen offset is malformed", e))?;
+            self.count = o.current_iteration;
+            self.generation = o.task_generation + 1;
+            tracing::info!(iteration = self.count, "resuming from stored offset");
+        }
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
+        let remaining = if self.iterations > 0 { self.iterations - self.count } else { i64::MAX };
+        if remaining <= 0 {
+            if !self.announced_done {
+                tracing::info!(records = self.count, "generated the configured iterations; task is idle");
+                self.announced_done = true;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            return Ok(Vec::new());
+        }
+        if self.max_interval.is_zero() {
+            let n = remaining.min(FAST_BATCH as i64) as usize;
+            return (0..n).map(|_| self.record()).collect();
+        }
+        let wait = self.rng.random_range(0..=self.max_interval.as_millis() as u64);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        Ok(vec![self.record()?])
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+}
