@@ -112,7 +112,7 @@ fn unwritable_sink_file_fails_with_the_path() {
         &[("name", "x"), ("connector.class", "FileStreamSink"), ("file", "/nonexistent-dir/out.txt"), ("topics", "t")],
     );
     // Validation passes; the task fails at start and the worker reports it.
-    let mut child = tributary()
+    let child = tributary()
         .arg("standalone")
         .arg(worker(dir.path(), &[]))
         .arg(&c)

@@ -69,7 +69,7 @@ impl Pattern {
                     Atom::Literal(c)
                 }
             };
-            let (min, max, used) = quantifier(&chars[i..]).map_err(|p| err(p))?;
+            let (min, max, used) = quantifier(&chars[i..]).map_err(err)?;
             i += used;
             items.push((atom, min, max));
         }

@@ -25,6 +25,8 @@ impl SchemaAndValue {
 }
 
 /// Serializes record keys or values.
+// The names mirror Kafka Connect's `fromConnectData` / `toConnectData`.
+#[allow(clippy::wrong_self_convention)]
 pub trait Converter: Send + Sync + std::fmt::Debug {
     /// Bytes for `value`, or `None` for a Kafka null (tombstone).
     fn from_connect(&self, topic: &str, schema: Option<&Schema>, value: &Value) -> ConnectResult<Option<Vec<u8>>>;
@@ -34,6 +36,7 @@ pub trait Converter: Send + Sync + std::fmt::Debug {
 }
 
 /// Serializes record headers.
+#[allow(clippy::wrong_self_convention)]
 pub trait HeaderConverter: Send + Sync + std::fmt::Debug {
     /// Bytes for one header value.
     fn from_connect_header(

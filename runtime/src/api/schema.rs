@@ -222,13 +222,8 @@ impl Schema {
                     }
                 }
             }
-            Value::Struct(s) => {
-                if s.schema().as_ref() != self {
-                    return Err(SchemaError::new(format!(
-                        "{} is a struct of a different schema than expected",
-                        here()
-                    )));
-                }
+            Value::Struct(s) if s.schema().as_ref() != self => {
+                return Err(SchemaError::new(format!("{} is a struct of a different schema than expected", here())));
             }
             _ => {}
         }

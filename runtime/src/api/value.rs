@@ -228,10 +228,10 @@ impl Struct {
     pub fn get(&self, name: &str) -> Option<&Value> {
         let field = self.schema.field(name)?;
         let v = &self.values[field.index];
-        if v.is_null() {
-            if let Some(d) = field.schema.default_value() {
-                return Some(d);
-            }
+        if v.is_null()
+            && let Some(d) = field.schema.default_value()
+        {
+            return Some(d);
         }
         Some(v)
     }
