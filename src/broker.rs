@@ -104,6 +104,9 @@ impl LocalKafka {
             .stdout(Stdio::from(stdout.try_clone()?))
             .stderr(Stdio::from(stdout))
             .kill_on_drop(true)
+            // Its own process group: Ctrl-C in the terminal reaches dev mode only, which stops
+            // the connectors first and the broker after them.
+            .process_group(0)
             .spawn()
             .context("cannot start java (install a JDK 17+)")?;
         let mut kafka = Self { child, bootstrap: format!("127.0.0.1:{port}"), log };

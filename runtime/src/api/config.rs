@@ -381,6 +381,12 @@ fn parse_key(key: &ConfigKey, raw: Option<&str>) -> Result<ConfigValue, String> 
         None => return Err(format!("Missing required configuration \"{}\" which has no default value.", key.name)),
     };
     let trimmed = raw.trim();
+    if trimmed.is_empty() && key.default.as_deref().is_some_and(|d| d.trim().is_empty()) {
+        // An empty value of a key whose default is empty means "unset".
+        if matches!(key.kind, ConfigType::Int | ConfigType::Long | ConfigType::Double) {
+            return Ok(ConfigValue::Null);
+        }
+    }
     let value = match key.kind {
         ConfigType::Boolean => match trimmed.to_ascii_lowercase().as_str() {
             "true" => ConfigValue::Bool(true),
@@ -405,9 +411,6 @@ fn parse_key(key: &ConfigKey, raw: Option<&str>) -> Result<ConfigValue, String> 
             ConfigValue::List(trimmed.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
         }
     };
-    if trimmed.is_empty() && matches!(key.kind, ConfigType::Int | ConfigType::Long | ConfigType::Double) {
-        return Ok(ConfigValue::Null);
-    }
     for v in &key.validators {
         v.check(&value)?;
     }
@@ -533,6 +536,14 @@ mod tests {
         assert_eq!(c.password("secret").unwrap().expose(), "hunter2");
         let infos = def().config_infos("p", &props(&[("secret", "hunter2")]));
         assert!(!infos.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn numbers_with_empty_default_may_be_left_unset() {
+        let d = ConfigDef::new().define(ConfigKey::new("seed", ConfigType::Long, Importance::Low, "Seed.").default(""));
+        assert_eq!(d.parse(&props(&[])).unwrap().long("seed"), None);
+        assert_eq!(d.parse(&props(&[("seed", "7")])).unwrap().long("seed"), Some(7));
+        assert!(d.parse(&props(&[("seed", "x")])).is_err());
     }
 
     #[test]

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs Tributary's whole test suite on this machine: installs what is missing (Debian packages,
+# Apache Kafka's jars), starts the shared test broker on 127.0.0.1:19092, then checks formatting
+# and lints and runs every test against the real broker. Idempotent; safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '==> %s\n' "$*"; }
+
+bash scripts/setup.sh
+bash scripts/kafka.sh start --port 19092
+export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:19092}"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+say "cargo test --workspace (broker: $KAFKA_BOOTSTRAP_SERVERS)"
+cargo test --workspace --quiet -- "$@"
