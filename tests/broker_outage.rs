@@ -29,11 +29,21 @@ fn worker_rides_out_a_missing_and_a_restarted_broker() {
     let worker = worker_props(dir.path(), &bootstrap, &[("source.max.in.flight.records", "1000")]);
     let src = write_props(
         &dir.path().join("source.properties"),
-        &[("name", "outage-source"), ("connector.class", "FileStreamSource"), ("file", input.to_str().unwrap()), ("topic", &topic)],
+        &[
+            ("name", "outage-source"),
+            ("connector.class", "FileStreamSource"),
+            ("file", input.to_str().unwrap()),
+            ("topic", &topic),
+        ],
     );
     let sink = write_props(
         &dir.path().join("sink.properties"),
-        &[("name", "outage-sink"), ("connector.class", "FileStreamSink"), ("file", output.to_str().unwrap()), ("topics", &topic)],
+        &[
+            ("name", "outage-sink"),
+            ("connector.class", "FileStreamSink"),
+            ("file", output.to_str().unwrap()),
+            ("topics", &topic),
+        ],
     );
 
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src, &sink], 0);

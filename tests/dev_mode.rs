@@ -58,7 +58,9 @@ fn dev_runs_kafka_and_a_worker_and_stops_both_on_ctrl_c() {
         assert!(stdout.read_line(&mut line).unwrap() > 0, "dev exited early:\n{printed}");
         printed.push_str(&line);
     }
-    for what in ["Kafka            127.0.0.1:19292", "REST API         http://127.0.0.1:18383", "Connectors       1 running"] {
+    for what in
+        ["Kafka            127.0.0.1:19292", "REST API         http://127.0.0.1:18383", "Connectors       1 running"]
+    {
         assert!(printed.contains(what), "startup lines lack '{what}':\n{printed}");
     }
     let bootstrap = format!("127.0.0.1:{KAFKA_PORT}");

@@ -1,5 +1,7 @@
 //! Kafka Connect's ByteArrayConverter: bytes pass through untouched.
 
+use std::sync::Arc;
+
 use tributary_runtime::api::{ConnectError, ConnectResult, Converter, Schema, SchemaAndValue, SchemaType, Value};
 
 /// Class name in Kafka Connect.
@@ -10,7 +12,7 @@ pub const CLASS: &str = "org.apache.kafka.connect.converters.ByteArrayConverter"
 pub struct ByteArrayConverter;
 
 impl Converter for ByteArrayConverter {
-    fn from_connect(&self, topic: &str, schema: Option<&Schema>, value: &Value) -> ConnectResult<Option<Vec<u8>>> {
+    fn from_connect(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> ConnectResult<Option<Vec<u8>>> {
         if let Some(s) = schema
             && s.kind() != SchemaType::Bytes
         {

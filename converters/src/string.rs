@@ -1,6 +1,7 @@
 //! Kafka Connect's StringConverter: values as UTF-8 text; reads back as an optional string.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tributary_runtime::api::{
     ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Converter, HeaderConverter, Importance, Schema,
@@ -43,7 +44,12 @@ fn read(bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
 }
 
 impl Converter for StringConverter {
-    fn from_connect(&self, _topic: &str, _schema: Option<&Schema>, value: &Value) -> ConnectResult<Option<Vec<u8>>> {
+    fn from_connect(
+        &self,
+        _topic: &str,
+        _schema: Option<&Arc<Schema>>,
+        value: &Value,
+    ) -> ConnectResult<Option<Vec<u8>>> {
         Ok(match value {
             Value::Null => None,
             Value::String(s) => Some(s.as_bytes().to_vec()),

@@ -40,12 +40,17 @@ pub fn config_def() -> ConfigDef {
         )
 }
 
+/// Schemas whose serialized form is kept for writing.
+const WRITTEN_CACHE: usize = 16;
+
 /// JSON converter.
 #[derive(Debug)]
 pub struct JsonConverter {
     schemas_enable: bool,
     cache_size: usize,
     cache: Mutex<HashMap<String, Arc<Schema>>>,
+    /// Serialized schemas of recently written records, by schema pointer.
+    written: Mutex<Vec<(Arc<Schema>, Arc<[u8]>)>>,
 }
 
 impl JsonConverter {
@@ -56,7 +61,27 @@ impl JsonConverter {
             schemas_enable: c.bool("schemas.enable"),
             cache_size: c.long("schemas.cache.size").unwrap_or(1000) as usize,
             cache: Mutex::new(HashMap::new()),
+            written: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The JSON of `schema`, serialized once per shared schema.
+    fn schema_json(&self, schema: &Arc<Schema>) -> ConnectResult<Arc<[u8]>> {
+        if let Ok(w) = self.written.lock()
+            && let Some((_, bytes)) = w.iter().find(|(s, _)| Arc::ptr_eq(s, schema))
+        {
+            return Ok(bytes.clone());
+        }
+        let mut out = Vec::with_capacity(256);
+        write::schema(&mut out, schema, None)?;
+        let bytes: Arc<[u8]> = out.into();
+        if let Ok(mut w) = self.written.lock() {
+            if w.len() >= WRITTEN_CACHE {
+                w.remove(0);
+            }
+            w.push((schema.clone(), bytes.clone()));
+        }
+        Ok(bytes)
     }
 
     fn cached_schema(&self, j: &serde_json::Value) -> ConnectResult<Arc<Schema>> {
@@ -80,7 +105,12 @@ impl JsonConverter {
 }
 
 impl Converter for JsonConverter {
-    fn from_connect(&self, _topic: &str, schema: Option<&Schema>, value: &Value) -> ConnectResult<Option<Vec<u8>>> {
+    fn from_connect(
+        &self,
+        _topic: &str,
+        schema: Option<&Arc<Schema>>,
+        value: &Value,
+    ) -> ConnectResult<Option<Vec<u8>>> {
         if schema.is_none() && value.is_null() {
             return Ok(None);
         }
@@ -88,14 +118,14 @@ impl Converter for JsonConverter {
         if self.schemas_enable {
             out.extend_from_slice(b"{\"schema\":");
             match schema {
-                Some(s) => write::schema(&mut out, s, None)?,
+                Some(s) => out.extend_from_slice(&self.schema_json(s)?),
                 None => out.extend_from_slice(b"null"),
             }
             out.extend_from_slice(b",\"payload\":");
-            write::value(&mut out, schema, value)?;
+            write::value(&mut out, schema.map(Arc::as_ref), value)?;
             out.push(b'}');
         } else {
-            write::value(&mut out, schema, value)?;
+            write::value(&mut out, schema.map(Arc::as_ref), value)?;
         }
         Ok(Some(out))
     }

@@ -29,7 +29,8 @@ impl SchemaAndValue {
 #[allow(clippy::wrong_self_convention)]
 pub trait Converter: Send + Sync + std::fmt::Debug {
     /// Bytes for `value`, or `None` for a Kafka null (tombstone).
-    fn from_connect(&self, topic: &str, schema: Option<&Schema>, value: &Value) -> ConnectResult<Option<Vec<u8>>>;
+    /// `schema` is shared so converters can cache per-schema work by pointer.
+    fn from_connect(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> ConnectResult<Option<Vec<u8>>>;
 
     /// The Connect value of `bytes` (`None` is a Kafka null).
     fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue>;

@@ -9,7 +9,7 @@
 //! what is still in flight. A crash between an acknowledgement and the next offset flush
 //! re-sends those records on restart: at-least-once.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -45,9 +45,20 @@ pub(crate) struct SourceRunner {
     pub(crate) worker: Arc<WorkerConfig>,
 }
 
+/// The latest acknowledged offset of each source partition, not yet stored. Tasks have few
+/// partitions, so a list searched from its most recent entry beats hashing a map per record.
 #[derive(Default)]
 struct Committable {
-    offsets: HashMap<String, (OffsetMap, OffsetMap)>,
+    offsets: Vec<(OffsetMap, OffsetMap)>,
+}
+
+impl Committable {
+    fn update(&mut self, partition: OffsetMap, offset: OffsetMap) {
+        match self.offsets.iter_mut().rev().find(|(p, _)| *p == partition) {
+            Some(entry) => entry.1 = offset,
+            None => self.offsets.push((partition, offset)),
+        }
+    }
 }
 
 impl SourceRunner {
@@ -108,11 +119,11 @@ impl SourceRunner {
         cancel: &CancellationToken,
     ) -> ConnectResult<()> {
         let topic = record.topic.as_str();
-        let key = self.converters.key.from_connect(topic, record.key_schema.as_deref(), &record.key).map_err(|e| {
+        let key = self.converters.key.from_connect(topic, record.key_schema.as_ref(), &record.key).map_err(|e| {
             ConnectError::data(format!("cannot convert the key of a record for topic {topic}: {}", e.chain()))
         })?;
         let value =
-            self.converters.value.from_connect(topic, record.value_schema.as_deref(), &record.value).map_err(|e| {
+            self.converters.value.from_connect(topic, record.value_schema.as_ref(), &record.value).map_err(|e| {
                 ConnectError::data(format!("cannot convert the value of a record for topic {topic}: {}", e.chain()))
             })?;
         let headers = self.converters.headers(topic, &record.headers)?;
@@ -205,8 +216,7 @@ impl SourceRunner {
         let meta = RecordMetadata { partition: delivery.partition, offset: delivery.offset };
         self.task.commit_record(&record, Some(meta)).await?;
         if !record.source_partition.is_empty() || !record.source_offset.is_empty() {
-            let key = serde_json::Value::Object(record.source_partition.clone()).to_string();
-            c.offsets.insert(key, (record.source_partition, record.source_offset));
+            c.update(record.source_partition, record.source_offset);
         }
         Ok(())
     }
@@ -241,7 +251,7 @@ impl SourceRunner {
         if c.offsets.is_empty() {
             return Ok(());
         }
-        let batch: Vec<(OffsetMap, OffsetMap)> = c.offsets.drain().map(|(_, v)| v).collect();
+        let batch: Vec<(OffsetMap, OffsetMap)> = std::mem::take(&mut c.offsets);
         let n = batch.len();
         self.offsets.put(&self.id.connector, batch).await?;
         tracing::debug!(partitions = n, "stored source offsets");

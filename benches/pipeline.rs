@@ -1,0 +1,237 @@
+//! Throughput of Tributary's source path against a bare rdkafka producer, in one run.
+//!
+//! Run: `scripts/kafka.sh start --port 19092 && cargo bench --bench pipeline`
+//! (`BENCH_RECORDS` sets the record count, default 500000; `KAFKA_BOOTSTRAP_SERVERS` the broker).
+//!
+//! For each source (datagen `orders` and a file of lines, both with the JSON converter and
+//! schemas enabled), Tributary's worker writes N records to a fresh topic; the records are read
+//! back and the same key/value bytes are sent by a bare rdkafka `BaseProducer` with the same
+//! settings (idempotent, acks=all, linger.ms=5) to another fresh topic. Times run from the
+//! first send until the broker acknowledged the last record. The ratio is Tributary's records/s
+//! over the bare producer's.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use tokio_util::sync::CancellationToken;
+use tributary_runtime::Registry;
+use tributary_runtime::worker::Worker;
+use tributary_runtime::worker::config::WorkerConfig;
+use tributary_runtime::worker::offsets::MemoryOffsetStore;
+use tributary_testcontainers::{TestEnv, create_topic, unique_name};
+
+type Record = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+fn registry() -> Arc<Registry> {
+    let mut r = Registry::new();
+    tributary_converters::register(&mut r);
+    tributary_connectors::register(&mut r);
+    Arc::new(r)
+}
+
+fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+/// Runs one connector in an in-process worker until the topic holds `n` records.
+async fn run_tributary(bootstrap: &str, connector: BTreeMap<String, String>, topic: &str, n: i64) -> Duration {
+    let config = WorkerConfig::from_props(props(&[("bootstrap.servers", bootstrap), ("listeners", "")])).unwrap();
+    let cancel = CancellationToken::new();
+    let worker = Worker::new(config, registry(), Arc::new(MemoryOffsetStore::default()), "bench", cancel.clone());
+    let start = Instant::now();
+    worker.start_connector(connector).await.unwrap();
+    // One client polls the high watermark; a new client per check would load the machine.
+    let watcher: BaseConsumer = ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
+    let t = topic.to_owned();
+    let watcher = Arc::new(watcher);
+    loop {
+        let (w, t) = (watcher.clone(), t.clone());
+        let high = tokio::task::spawn_blocking(move || {
+            w.fetch_watermarks(&t, 0, Duration::from_secs(5)).map_or(0, |(_, h)| h)
+        })
+        .await
+        .unwrap();
+        if high >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = start.elapsed();
+    worker.shutdown().await;
+    elapsed
+}
+
+fn read_back(bootstrap: &str, topic: &str, n: usize) -> Vec<Record> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique_name("bench-read"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    c.subscribe(&[topic]).unwrap();
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        if let Some(Ok(m)) = c.poll(Duration::from_secs(1)) {
+            out.push((m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec)));
+        }
+    }
+    out
+}
+
+struct Counter(Arc<AtomicU64>);
+impl rdkafka::ClientContext for Counter {}
+impl ProducerContext for Counter {
+    type DeliveryOpaque = ();
+    fn delivery(&self, r: &DeliveryResult<'_>, _: ()) {
+        assert!(r.is_ok(), "bare producer delivery failed");
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Sends the records with a bare BaseProducer; time until all are acknowledged.
+fn run_bare(bootstrap: &str, topic: &str, records: &[Record]) -> Duration {
+    let acked = Arc::new(AtomicU64::new(0));
+    let p: BaseProducer<Counter> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("message.timeout.ms", "0")
+        .set("linger.ms", "5")
+        .create_with_context(Counter(acked.clone()))
+        .unwrap();
+    let start = Instant::now();
+    for (k, v) in records {
+        let mut rec: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
+        if let Some(k) = k {
+            rec = rec.key(k);
+        }
+        if let Some(v) = v {
+            rec = rec.payload(v);
+        }
+        loop {
+            match p.send(rec) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    rec = r;
+                    p.poll(Duration::from_millis(5));
+                }
+                Err((e, _)) => panic!("bare send failed: {e}"),
+            }
+        }
+        p.poll(Duration::ZERO);
+    }
+    while acked.load(Ordering::Relaxed) < records.len() as u64 {
+        p.poll(Duration::from_millis(5));
+    }
+    let elapsed = start.elapsed();
+    p.flush(Duration::from_secs(10)).unwrap();
+    elapsed
+}
+
+struct Row {
+    name: String,
+    records: usize,
+    bytes: usize,
+    secs: f64,
+}
+
+impl Row {
+    /// Prints the row; returns its ratio to `baseline`.
+    fn print(&self, baseline: Option<&Row>) -> f64 {
+        let rps = self.records as f64 / self.secs;
+        let mbps = self.bytes as f64 / self.secs / 1e6;
+        let ratio = baseline.map_or(1.0, |b| rps / (b.records as f64 / b.secs));
+        let shown = if baseline.is_some() { format!("{ratio:.2}") } else { "1.00 (baseline)".to_owned() };
+        println!("| {} | {} | {:.0} | {:.1} | {} |", self.name, self.records, rps, mbps, shown);
+        ratio
+    }
+}
+
+async fn compare(bootstrap: &str, label: &str, connector: impl Fn(&str) -> BTreeMap<String, String>, n: usize) -> f64 {
+    let topic = unique_name(&format!("bench-{label}"));
+    create_topic(bootstrap, &topic, 1).await.unwrap();
+    let t = run_tributary(bootstrap, connector(&topic), &topic, n as i64).await;
+    let (b, tp) = (bootstrap.to_owned(), topic.clone());
+    let records = tokio::task::spawn_blocking(move || read_back(&b, &tp, n)).await.unwrap();
+    let bytes: usize =
+        records.iter().map(|(k, v)| k.as_ref().map_or(0, Vec::len) + v.as_ref().map_or(0, Vec::len)).sum();
+    let bare_topic = unique_name(&format!("bench-{label}-bare"));
+    create_topic(bootstrap, &bare_topic, 1).await.unwrap();
+    let b = bootstrap.to_owned();
+    let bare = tokio::task::spawn_blocking(move || run_bare(&b, &bare_topic, &records)).await.unwrap();
+    let base =
+        Row { name: format!("bare rdkafka producer, {label} bytes"), records: n, bytes, secs: bare.as_secs_f64() };
+    base.print(None);
+    Row { name: format!("tributary {label} → Kafka (JSON)"), records: n, bytes, secs: t.as_secs_f64() }
+        .print(Some(&base))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let Some(bootstrap) = TestEnv::get().kafka().map(str::to_owned) else { return };
+    let n: usize = std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("lines.txt");
+    let line = "x".repeat(90);
+    let text: String = (0..n).map(|i| format!("{i:09} {line}\n")).collect();
+    std::fs::write(&input, text).unwrap();
+    println!("| run | records | records/s | MB/s | ratio to bare producer |");
+    println!("|---|---|---|---|---|");
+    let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let (mut datagen, mut file) = (Vec::new(), Vec::new());
+    rt.block_on(async {
+        for _ in 0..rounds {
+            let r = compare(
+                &bootstrap,
+                "datagen-orders",
+                |t| {
+                    props(&[
+                        ("name", &unique_name("bench-datagen")),
+                        ("connector.class", "DatagenConnector"),
+                        ("kafka.topic", t),
+                        ("quickstart", "orders"),
+                        ("max.interval", "0"),
+                        ("iterations", &n.to_string()),
+                        ("random.seed", "1"),
+                    ])
+                },
+                n,
+            )
+            .await;
+            datagen.push(r);
+            let path = input.to_str().unwrap().to_owned();
+            let r = compare(
+                &bootstrap,
+                "file-lines",
+                move |t| {
+                    props(&[
+                        ("name", &unique_name("bench-file")),
+                        ("connector.class", "FileStreamSource"),
+                        ("file", &path),
+                        ("topic", t),
+                    ])
+                },
+                n,
+            )
+            .await;
+            file.push(r);
+        }
+    });
+    println!(
+        "\nmedian ratio over {rounds} rounds: datagen-orders {:.2}, file-lines {:.2}",
+        median(datagen),
+        median(file)
+    );
+}
