@@ -1,5 +1,6 @@
 //! The datagen task: records of one quickstart schema, keyed by its key field.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -40,7 +41,7 @@ pub struct DatagenTask {
     iterations: i64,
     count: i64,
     generation: i64,
-    partition: OffsetMap,
+    partition: Arc<OffsetMap>,
     rng: StdRng,
     announced_done: bool,
 }
@@ -55,7 +56,7 @@ impl Default for DatagenTask {
             iterations: 0,
             count: 0,
             generation: 0,
-            partition: OffsetMap::new(),
+            partition: Arc::new(OffsetMap::new()),
             rng: StdRng::seed_from_u64(0),
             announced_done: false,
         }
@@ -105,8 +106,10 @@ impl SourceTask for DatagenTask {
             Some(seed) => StdRng::seed_from_u64((seed as u64).wrapping_add(task as u64)),
             None => StdRng::from_os_rng(),
         };
-        self.partition = encode_map(&TaskPartition { task_id: task })
-            .map_err(|e| ConnectError::fatal_from("cannot encode partition", e))?;
+        self.partition = Arc::new(
+            encode_map(&TaskPartition { task_id: task })
+                .map_err(|e| ConnectError::fatal_from("cannot encode partition", e))?,
+        );
         if let Some(stored) = ctx.offsets.offset(&self.partition).await? {
             let o: TaskOffset =
                 decode_map(&stored).map_err(|e| ConnectError::fatal_from("stored datagen offset is malformed", e))?;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tributary_runtime::api::{
@@ -40,10 +41,10 @@ pub struct FileSourceTask {
     path: String,
     topic: String,
     batch_size: usize,
-    partition: tributary_runtime::api::OffsetMap,
+    partition: Arc<tributary_runtime::api::OffsetMap>,
     file: Option<tokio::fs::File>,
     /// Bytes read but not yet emitted as lines.
-    buf: Vec<u8>,
+    buf: BytesMut,
     /// File position of `buf[0]`.
     position: i64,
     schema: Option<Arc<Schema>>,
@@ -79,14 +80,16 @@ impl FileSourceTask {
 
     fn take_lines(&mut self) -> ConnectResult<Vec<SourceRecord>> {
         let mut records = Vec::new();
-        let mut start = 0;
         while records.len() < self.batch_size {
-            let Some(nl) = memchr(&self.buf[start..]) else { break };
-            let end = start + nl;
-            let line_end = if end > start && self.buf[end - 1] == b'\r' { end - 1 } else { end };
-            let line = String::from_utf8_lossy(&self.buf[start..line_end]).into_owned();
-            start = end + 1;
-            let offset = encode_map(&FilePosition { position: self.position + start as i64 })
+            let Some(nl) = memchr(&self.buf) else { break };
+            let chunk = self.buf.split_to(nl + 1);
+            let line_end = if nl > 0 && chunk[nl - 1] == b'\r' { nl - 1 } else { nl };
+            let line = match std::str::from_utf8(&chunk[..line_end]) {
+                Ok(s) => s.to_owned(),
+                Err(_) => String::from_utf8_lossy(&chunk[..line_end]).into_owned(),
+            };
+            self.position += chunk.len() as i64;
+            let offset = encode_map(&FilePosition { position: self.position })
                 .map_err(|e| ConnectError::fatal_from("cannot encode offset", e))?;
             records.push(SourceRecord::new(
                 self.partition.clone(),
@@ -96,8 +99,6 @@ impl FileSourceTask {
                 Value::String(line),
             ));
         }
-        self.buf.drain(..start);
-        self.position += start as i64;
         Ok(records)
     }
 }
@@ -117,8 +118,10 @@ impl SourceTask for FileSourceTask {
         self.topic = c.list("topic").into_iter().next().unwrap_or_default();
         self.batch_size = c.long("batch.size").unwrap_or(2000) as usize;
         self.schema = Some(Schema::primitive(SchemaType::String));
-        self.partition = encode_map(&FilePartition { filename: self.path.clone() })
-            .map_err(|e| ConnectError::fatal_from("cannot encode partition", e))?;
+        self.partition = Arc::new(
+            encode_map(&FilePartition { filename: self.path.clone() })
+                .map_err(|e| ConnectError::fatal_from("cannot encode partition", e))?,
+        );
         if let Some(stored) = ctx.offsets.offset(&self.partition).await? {
             let pos: FilePosition = decode_map(&stored).map_err(|e| {
                 ConnectError::fatal_from(format!("stored offset of {} is not a position", self.path), e)
@@ -139,13 +142,11 @@ impl SourceTask for FileSourceTask {
                 return Ok(records);
             }
             let Some(file) = self.file.as_mut() else { return Ok(Vec::new()) };
-            let old = self.buf.len();
-            self.buf.resize(old + READ_CHUNK, 0);
+            self.buf.reserve(READ_CHUNK);
             let n = file
-                .read(&mut self.buf[old..])
+                .read_buf(&mut self.buf)
                 .await
                 .map_err(|e| ConnectError::retriable_from(format!("cannot read {}", self.path), e))?;
-            self.buf.truncate(old + n);
             if n == 0 {
                 // At the end of the file: wait for more data.
                 tokio::time::sleep(IDLE_WAIT).await;

@@ -6,6 +6,7 @@ mod read;
 mod write;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tributary_runtime::api::{
@@ -51,6 +52,8 @@ pub struct JsonConverter {
     cache: Mutex<HashMap<String, Arc<Schema>>>,
     /// Serialized schemas of recently written records, by schema pointer.
     written: Mutex<Vec<(Arc<Schema>, Arc<[u8]>)>>,
+    /// Length of the last message written, to size the next buffer in one allocation.
+    size_hint: AtomicUsize,
 }
 
 impl JsonConverter {
@@ -62,6 +65,7 @@ impl JsonConverter {
             cache_size: c.long("schemas.cache.size").unwrap_or(1000) as usize,
             cache: Mutex::new(HashMap::new()),
             written: Mutex::new(Vec::new()),
+            size_hint: AtomicUsize::new(128),
         })
     }
 
@@ -114,7 +118,7 @@ impl Converter for JsonConverter {
         if schema.is_none() && value.is_null() {
             return Ok(None);
         }
-        let mut out = Vec::with_capacity(128);
+        let mut out = Vec::with_capacity(self.size_hint.load(Ordering::Relaxed) + 16);
         if self.schemas_enable {
             out.extend_from_slice(b"{\"schema\":");
             match schema {
@@ -127,6 +131,7 @@ impl Converter for JsonConverter {
         } else {
             write::value(&mut out, schema.map(Arc::as_ref), value)?;
         }
+        self.size_hint.store(out.len(), Ordering::Relaxed);
         Ok(Some(out))
     }
 

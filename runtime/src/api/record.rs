@@ -87,8 +87,9 @@ impl<'a> IntoIterator for &'a Headers {
 /// A record read from an external system, on its way to Kafka.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceRecord {
-    /// Where in the source this record comes from (a file, a table, a topic filter).
-    pub source_partition: OffsetMap,
+    /// Where in the source this record comes from (a file, a table, a topic filter); shared,
+    /// since every record of a partition carries the same map.
+    pub source_partition: Arc<OffsetMap>,
     /// How far into that partition this record is; stored once Kafka holds the record.
     pub source_offset: OffsetMap,
     /// Destination topic.
@@ -112,14 +113,14 @@ pub struct SourceRecord {
 impl SourceRecord {
     /// A record with a value and no key, headers or timestamp.
     pub fn new(
-        source_partition: OffsetMap,
+        source_partition: impl Into<Arc<OffsetMap>>,
         source_offset: OffsetMap,
         topic: impl Into<String>,
         value_schema: Option<Arc<Schema>>,
         value: Value,
     ) -> Self {
         Self {
-            source_partition,
+            source_partition: source_partition.into(),
             source_offset,
             topic: topic.into(),
             kafka_partition: None,

@@ -49,12 +49,12 @@ pub(crate) struct SourceRunner {
 /// partitions, so a list searched from its most recent entry beats hashing a map per record.
 #[derive(Default)]
 struct Committable {
-    offsets: Vec<(OffsetMap, OffsetMap)>,
+    offsets: Vec<(Arc<OffsetMap>, OffsetMap)>,
 }
 
 impl Committable {
-    fn update(&mut self, partition: OffsetMap, offset: OffsetMap) {
-        match self.offsets.iter_mut().rev().find(|(p, _)| *p == partition) {
+    fn update(&mut self, partition: Arc<OffsetMap>, offset: OffsetMap) {
+        match self.offsets.iter_mut().rev().find(|(p, _)| Arc::ptr_eq(p, &partition) || *p == partition) {
             Some(entry) => entry.1 = offset,
             None => self.offsets.push((partition, offset)),
         }
@@ -251,7 +251,8 @@ impl SourceRunner {
         if c.offsets.is_empty() {
             return Ok(());
         }
-        let batch: Vec<(OffsetMap, OffsetMap)> = std::mem::take(&mut c.offsets);
+        let batch: Vec<(OffsetMap, OffsetMap)> =
+            std::mem::take(&mut c.offsets).into_iter().map(|(p, o)| (Arc::unwrap_or_clone(p), o)).collect();
         let n = batch.len();
         self.offsets.put(&self.id.connector, batch).await?;
         tracing::debug!(partitions = n, "stored source offsets");
