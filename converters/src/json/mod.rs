@@ -41,6 +41,9 @@ pub fn config_def() -> ConfigDef {
         )
 }
 
+/// A schema and its serialized JSON.
+type WrittenSchema = (Arc<Schema>, Arc<[u8]>);
+
 /// Schemas whose serialized form is kept for writing.
 const WRITTEN_CACHE: usize = 16;
 
@@ -51,7 +54,7 @@ pub struct JsonConverter {
     cache_size: usize,
     cache: Mutex<HashMap<String, Arc<Schema>>>,
     /// Serialized schemas of recently written records, by schema pointer.
-    written: Mutex<Vec<(Arc<Schema>, Arc<[u8]>)>>,
+    written: Mutex<Vec<WrittenSchema>>,
     /// Length of the last message written, to size the next buffer in one allocation.
     size_hint: AtomicUsize,
 }
