@@ -29,6 +29,10 @@ use tributary_testcontainers::{TestEnv, create_topic, unique_name};
 
 type Record = (Option<Vec<u8>>, Option<Vec<u8>>);
 
+/// The same allocator as the `tributary` binary, so the in-process worker runs as it does there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn registry() -> Arc<Registry> {
     let mut r = Registry::new();
     tributary_converters::register(&mut r);
@@ -64,7 +68,7 @@ async fn run_tributary(bootstrap: &str, connector: BTreeMap<String, String>, top
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = start.elapsed();
-    worker.shutdown().await;
+    assert!(worker.shutdown().await, "the benchmark worker did not stop cleanly");
     elapsed
 }
 
@@ -98,6 +102,8 @@ impl ProducerContext for Counter {
 /// Sends the records with a bare BaseProducer; time until all are acknowledged.
 fn run_bare(bootstrap: &str, topic: &str, records: &[Record]) -> Duration {
     let acked = Arc::new(AtomicU64::new(0));
+    // The clock starts before the client exists, as Tributary's includes its start-up.
+    let start = Instant::now();
     let p: BaseProducer<Counter> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("enable.idempotence", "true")
@@ -106,7 +112,6 @@ fn run_bare(bootstrap: &str, topic: &str, records: &[Record]) -> Duration {
         .set("linger.ms", "5")
         .create_with_context(Counter(acked.clone()))
         .unwrap();
-    let start = Instant::now();
     for (k, v) in records {
         let mut rec: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
         if let Some(k) = k {
@@ -135,11 +140,20 @@ fn run_bare(bootstrap: &str, topic: &str, records: &[Record]) -> Duration {
     elapsed
 }
 
+/// CPU seconds (user + system) this process has used, from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 struct Row {
     name: String,
     records: usize,
     bytes: usize,
     secs: f64,
+    cpu: f64,
 }
 
 impl Row {
@@ -149,7 +163,8 @@ impl Row {
         let mbps = self.bytes as f64 / self.secs / 1e6;
         let ratio = baseline.map_or(1.0, |b| rps / (b.records as f64 / b.secs));
         let shown = if baseline.is_some() { format!("{ratio:.2}") } else { "1.00 (baseline)".to_owned() };
-        println!("| {} | {} | {:.0} | {:.1} | {} |", self.name, self.records, rps, mbps, shown);
+        let us = self.cpu * 1e6 / self.records as f64;
+        println!("| {} | {} | {:.0} | {:.1} | {:.2} | {} |", self.name, self.records, rps, mbps, us, shown);
         ratio
     }
 }
@@ -157,7 +172,7 @@ impl Row {
 async fn compare(bootstrap: &str, label: &str, connector: impl Fn(&str) -> BTreeMap<String, String>, n: usize) -> f64 {
     let topic = unique_name(&format!("bench-{label}"));
     create_topic(bootstrap, &topic, 1).await.unwrap();
-    let t = run_tributary(bootstrap, connector(&topic), &topic, n as i64).await;
+    let (t, t_cpu) = run_tributary_process(bootstrap, &connector(&topic), &topic, n);
     let (b, tp) = (bootstrap.to_owned(), topic.clone());
     let records = tokio::task::spawn_blocking(move || read_back(&b, &tp, n)).await.unwrap();
     let bytes: usize =
@@ -165,12 +180,14 @@ async fn compare(bootstrap: &str, label: &str, connector: impl Fn(&str) -> BTree
     let bare_topic = unique_name(&format!("bench-{label}-bare"));
     create_topic(bootstrap, &bare_topic, 1).await.unwrap();
     let b = bootstrap.to_owned();
+    let cpu0 = cpu_seconds();
     let bare = tokio::task::spawn_blocking(move || run_bare(&b, &bare_topic, &records)).await.unwrap();
-    let base =
-        Row { name: format!("bare rdkafka producer, {label} bytes"), records: n, bytes, secs: bare.as_secs_f64() };
+    let b_cpu = cpu_seconds() - cpu0;
+    let name = format!("bare rdkafka producer, {label} bytes");
+    let base = Row { name, records: n, bytes, secs: bare.as_secs_f64(), cpu: b_cpu };
     base.print(None);
-    Row { name: format!("tributary {label} → Kafka (JSON)"), records: n, bytes, secs: t.as_secs_f64() }
-        .print(Some(&base))
+    let name = format!("tributary {label} → Kafka (JSON)");
+    Row { name, records: n, bytes, secs: t.as_secs_f64(), cpu: t_cpu }.print(Some(&base))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -178,8 +195,42 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Runs the worker in a fresh process (this binary, as a child), so its allocator and threads
+/// start clean as a real worker's do; returns its elapsed and CPU seconds.
+fn run_tributary_process(
+    bootstrap: &str,
+    connector: &BTreeMap<String, String>,
+    topic: &str,
+    n: usize,
+) -> (Duration, f64) {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .env("BENCH_CHILD_CONNECTOR", serde_json::to_string(connector).unwrap())
+        .env("BENCH_CHILD_TOPIC", topic)
+        .env("BENCH_RECORDS", n.to_string())
+        .env("KAFKA_BOOTSTRAP_SERVERS", bootstrap)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find_map(|l| l.strip_prefix("RESULT ")).unwrap_or_else(|| panic!("child failed: {text}"));
+    let mut it = line.split_whitespace().map(|v| v.parse::<f64>().unwrap());
+    (Duration::from_secs_f64(it.next().unwrap()), it.next().unwrap())
+}
+
+fn child(bootstrap: &str, connector: &str) {
+    let connector: BTreeMap<String, String> = serde_json::from_str(connector).unwrap();
+    let topic = std::env::var("BENCH_CHILD_TOPIC").unwrap();
+    let n: i64 = std::env::var("BENCH_RECORDS").unwrap().parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let elapsed = rt.block_on(run_tributary(bootstrap, connector, &topic, n));
+    println!("RESULT {} {}", elapsed.as_secs_f64(), cpu_seconds());
+}
+
 fn main() {
     let Some(bootstrap) = TestEnv::get().kafka().map(str::to_owned) else { return };
+    if let Ok(connector) = std::env::var("BENCH_CHILD_CONNECTOR") {
+        return child(&bootstrap, &connector);
+    }
     let n: usize = std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -187,8 +238,8 @@ fn main() {
     let line = "x".repeat(90);
     let text: String = (0..n).map(|i| format!("{i:09} {line}\n")).collect();
     std::fs::write(&input, text).unwrap();
-    println!("| run | records | records/s | MB/s | ratio to bare producer |");
-    println!("|---|---|---|---|---|");
+    println!("| run | records | records/s | MB/s | CPU µs/record | records/s ratio to bare producer |");
+    println!("|---|---|---|---|---|---|");
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     let (mut datagen, mut file) = (Vec::new(), Vec::new());
     rt.block_on(async {

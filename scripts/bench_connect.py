@@ -51,6 +51,9 @@ def run(name, cmd, ready_marker, workdir, inp, out, expected_bytes, log):
             raise SystemExit(f"{name} exited early; see {log}")
         else:
             time.sleep(0.005)
+    # Idle footprint: ready, connectors running, no data yet.
+    time.sleep(1)
+    idle_ready = rss_kb(proc.pid)
     # Start the data only once the worker is ready, so records/s measures the pipeline.
     os.link(inp, workdir / "in.txt")
     t0 = time.monotonic()
@@ -69,7 +72,8 @@ def run(name, cmd, ready_marker, workdir, inp, out, expected_bytes, log):
     except subprocess.TimeoutExpired:
         proc.kill()
     ok = out.read_bytes() == inp.read_bytes()
-    return {"startup_s": ready - start, "pipeline_s": done - t0, "peak_mb": peak / 1024, "idle_mb": idle / 1024, "identical": ok}
+    return {"startup_s": ready - start, "pipeline_s": done - t0, "peak_mb": peak / 1024, "idle_mb": idle / 1024,
+            "ready_mb": idle_ready / 1024, "identical": ok}
 
 
 def main():
@@ -115,10 +119,11 @@ def main():
             marker = "standalone worker ready"
         results[name] = run(name, cmd, marker, wd, inp, out, size, wd / "log.txt")
     print(f"File -> Kafka -> file, {n} lines of 100 bytes, JsonConverter with schemas, broker {args.bootstrap}\n")
-    print("| runtime | start-up to ready (s) | records/s | peak RSS (MB) | idle RSS after run (MB) | output identical |")
-    print("|---|---|---|---|---|---|")
+    print("| runtime | start-up to ready (s) | idle RSS at ready (MB) | records/s | peak RSS (MB) | RSS after run (MB) | output identical |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
-        print(f"| {name} | {r['startup_s']:.3f} | {n / r['pipeline_s']:.0f} | {r['peak_mb']:.0f} | {r['idle_mb']:.0f} | {r['identical']} |")
+        print(f"| {name} | {r['startup_s']:.3f} | {r['ready_mb']:.1f} | {n / r['pipeline_s']:.0f} | {r['peak_mb']:.0f} | "
+              f"{r['idle_mb']:.0f} | {r['identical']} |")
     kc, tr = results["kafka-connect"], results["tributary"]
     print(f"\nratios tributary / kafka-connect: records/s {kc['pipeline_s'] / tr['pipeline_s']:.2f}, "
           f"start-up {tr['startup_s'] / kc['startup_s']:.3f}, peak RSS {tr['peak_mb'] / kc['peak_mb']:.3f}")

@@ -100,12 +100,23 @@ pub(crate) fn find(name: &str) -> Option<&'static Quickstart> {
     QUICKSTARTS.iter().find(|q| q.name.eq_ignore_ascii_case(name))
 }
 
-/// A compiled quickstart: its schema and parsed patterns.
+/// One field's compiled rule: patterns parsed and nested schemas built once.
+#[derive(Debug)]
+enum Step {
+    LongRange(i64, i64),
+    DoubleRange(f64, f64),
+    IntIteration(i32, i32),
+    LongIteration(i64, i64),
+    Regex(Pattern),
+    Options(&'static [&'static str]),
+    Record(Arc<Schema>, Vec<Step>),
+}
+
+/// A compiled quickstart: its schema and one step per field, in field order.
 #[derive(Debug)]
 pub(crate) struct Generator {
-    spec: &'static Quickstart,
     schema: Arc<Schema>,
-    patterns: Vec<(&'static str, Pattern)>,
+    steps: Vec<Step>,
 }
 
 fn field_schema(rule: &Gen) -> ConnectResult<Arc<Schema>> {
@@ -126,22 +137,35 @@ fn struct_schema(name: &str, fields: &[FieldSpec]) -> ConnectResult<Arc<Schema>>
     Ok(b.build_arc())
 }
 
-fn collect_patterns(fields: &[FieldSpec], out: &mut Vec<(&'static str, Pattern)>) -> ConnectResult<()> {
-    for fs in fields {
-        match fs.rule {
-            Gen::Regex(p) => out.push((p, Pattern::parse(p).map_err(|e| ConnectError::fatal(e.to_string()))?)),
-            Gen::Record(_, nested) => collect_patterns(nested, out)?,
-            _ => {}
-        }
-    }
-    Ok(())
+fn compile(schema: &Schema, fields: &[FieldSpec]) -> ConnectResult<Vec<Step>> {
+    fields
+        .iter()
+        .map(|fs| {
+            Ok(match fs.rule {
+                Gen::LongRange(a, b) => Step::LongRange(a, b),
+                Gen::DoubleRange(a, b) => Step::DoubleRange(a, b),
+                Gen::IntIteration(a, b) => Step::IntIteration(a, b),
+                Gen::LongIteration(a, b) => Step::LongIteration(a, b),
+                Gen::Regex(p) => Step::Regex(Pattern::parse(p).map_err(|e| ConnectError::fatal(e.to_string()))?),
+                Gen::Options(o) => Step::Options(o),
+                Gen::Record(_, nested) => {
+                    let ns = schema
+                        .field(fs.name)
+                        .map(|f| f.schema.clone())
+                        .ok_or_else(|| ConnectError::fatal("schema mismatch"))?;
+                    let steps = compile(&ns, nested)?;
+                    Step::Record(ns, steps)
+                }
+            })
+        })
+        .collect()
 }
 
 impl Generator {
     pub(crate) fn new(spec: &'static Quickstart) -> ConnectResult<Self> {
-        let mut patterns = Vec::new();
-        collect_patterns(spec.fields, &mut patterns)?;
-        Ok(Self { spec, schema: struct_schema(spec.record, spec.fields)?, patterns })
+        let schema = struct_schema(spec.record, spec.fields)?;
+        let steps = compile(&schema, spec.fields)?;
+        Ok(Self { schema, steps })
     }
 
     pub(crate) fn schema(&self) -> &Arc<Schema> {
@@ -150,32 +174,23 @@ impl Generator {
 
     /// The value of record number `iteration` (iteration fields count from it).
     pub(crate) fn generate(&self, rng: &mut impl Rng, iteration: i64) -> ConnectResult<Struct> {
-        self.build(&self.schema, self.spec.fields, rng, iteration)
+        build(&self.schema, &self.steps, rng, iteration)
     }
+}
 
-    fn build(&self, schema: &Arc<Schema>, fields: &[FieldSpec], rng: &mut impl Rng, it: i64) -> ConnectResult<Struct> {
-        let mut s = Struct::new(schema.clone()).map_err(|e| ConnectError::fatal(e.to_string()))?;
-        for fs in fields {
-            let v = match fs.rule {
-                Gen::LongRange(a, b) => Value::Int64(rng.random_range(a..=b)),
-                Gen::DoubleRange(a, b) => Value::Float64(rng.random_range(a..b)),
-                Gen::IntIteration(start, step) => Value::Int32(start.wrapping_add(step.wrapping_mul(it as i32))),
-                Gen::LongIteration(start, step) => Value::Int64(start.wrapping_add(step.wrapping_mul(it))),
-                Gen::Regex(p) => {
-                    let pat = self.patterns.iter().find(|(src, _)| *src == p).map(|(_, pat)| pat);
-                    Value::String(pat.map(|pat| pat.generate(rng)).unwrap_or_default())
-                }
-                Gen::Options(opts) => Value::String(opts[rng.random_range(0..opts.len())].to_owned()),
-                Gen::Record(_, nested) => {
-                    let ns = schema
-                        .field(fs.name)
-                        .map(|f| f.schema.clone())
-                        .ok_or_else(|| ConnectError::fatal("schema mismatch"))?;
-                    Value::Struct(self.build(&ns, nested, rng, it)?)
-                }
-            };
-            s.put(fs.name, v).map_err(|e| ConnectError::fatal(e.to_string()))?;
-        }
-        Ok(s)
+fn build(schema: &Arc<Schema>, steps: &[Step], rng: &mut impl Rng, it: i64) -> ConnectResult<Struct> {
+    let mut s = Struct::new(schema.clone()).map_err(|e| ConnectError::fatal(e.to_string()))?;
+    for (i, step) in steps.iter().enumerate() {
+        let v = match step {
+            Step::LongRange(a, b) => Value::Int64(rng.random_range(*a..=*b)),
+            Step::DoubleRange(a, b) => Value::Float64(rng.random_range(*a..*b)),
+            Step::IntIteration(start, step) => Value::Int32(start.wrapping_add(step.wrapping_mul(it as i32))),
+            Step::LongIteration(start, step) => Value::Int64(start.wrapping_add(step.wrapping_mul(it))),
+            Step::Regex(p) => Value::String(p.generate(rng)),
+            Step::Options(opts) => Value::String(opts[rng.random_range(0..opts.len())].to_owned()),
+            Step::Record(ns, nested) => Value::Struct(build(ns, nested, rng, it)?),
+        };
+        s.put_index(i, v).map_err(|e| ConnectError::fatal(e.to_string()))?;
     }
+    Ok(s)
 }

@@ -36,7 +36,7 @@ struct TaskOffset {
 pub struct DatagenTask {
     generator: Option<Generator>,
     topic: String,
-    key_field: String,
+    key_index: usize,
     max_interval: Duration,
     iterations: i64,
     count: i64,
@@ -51,7 +51,7 @@ impl Default for DatagenTask {
         Self {
             generator: None,
             topic: String::new(),
-            key_field: String::new(),
+            key_index: 0,
             max_interval: Duration::ZERO,
             iterations: 0,
             count: 0,
@@ -68,8 +68,9 @@ impl DatagenTask {
         let generator = self.generator.as_ref().ok_or_else(|| ConnectError::fatal("datagen task used before start"))?;
         let value = generator.generate(&mut self.rng, self.count)?;
         self.count += 1;
-        let key_schema = generator.schema().field(&self.key_field).map(|f| f.schema.clone());
-        let key = value.get(&self.key_field).cloned().unwrap_or(tributary_runtime::api::Value::Null);
+        let key_field = generator.schema().fields().get(self.key_index);
+        let key_schema = key_field.map(|f| f.schema.clone());
+        let key = value.get_index(self.key_index).cloned().unwrap_or(tributary_runtime::api::Value::Null);
         let offset = encode_map(&TaskOffset { task_generation: self.generation, current_iteration: self.count })
             .map_err(|e| ConnectError::fatal_from("cannot encode offset", e))?;
         Ok(SourceRecord::new(
@@ -90,13 +91,13 @@ impl SourceTask for DatagenTask {
         let spec = quickstart::find(&c.string("quickstart"))
             .ok_or_else(|| ConnectError::config("quickstart", "unknown quickstart"))?;
         let generator = Generator::new(spec)?;
-        self.key_field = c.opt_string("schema.keyfield").unwrap_or_else(|| spec.key_field.to_owned());
-        if generator.schema().field(&self.key_field).is_none() {
-            return Err(ConnectError::config(
+        let key_field = c.opt_string("schema.keyfield").unwrap_or_else(|| spec.key_field.to_owned());
+        self.key_index = generator.schema().field(&key_field).map(|f| f.index).ok_or_else(|| {
+            ConnectError::config(
                 "schema.keyfield",
-                format!("'{}' is not a field of the {} quickstart", self.key_field, spec.name),
-            ));
-        }
+                format!("'{key_field}' is not a field of the {} quickstart", spec.name),
+            )
+        })?;
         self.generator = Some(generator);
         self.topic = c.string("kafka.topic");
         self.max_interval = c.millis("max.interval").unwrap_or_default();

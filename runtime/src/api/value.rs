@@ -218,6 +218,18 @@ impl Struct {
         Ok(self)
     }
 
+    /// Sets the field at `index` (its position in the schema), checking the value.
+    pub fn put_index(&mut self, index: usize, value: Value) -> Result<&mut Self, SchemaError> {
+        let field = self
+            .schema
+            .fields()
+            .get(index)
+            .ok_or_else(|| SchemaError::new(format!("this struct has no field at index {index}")))?;
+        field.schema.validate(&value).map_err(|e| SchemaError::new(format!("field {}: {e}", field.name)))?;
+        self.values[index] = value;
+        Ok(self)
+    }
+
     /// Builder form of [`Struct::put`].
     pub fn with(mut self, name: &str, value: impl Into<Value>) -> Result<Self, SchemaError> {
         self.put(name, value)?;

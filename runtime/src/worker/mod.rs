@@ -8,6 +8,7 @@ pub mod config;
 pub mod converters;
 pub(crate) mod kafka;
 pub mod offsets;
+pub(crate) mod producer;
 pub(crate) mod sink;
 pub(crate) mod source;
 mod status;
@@ -20,7 +21,6 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use rdkafka::consumer::StreamConsumer;
-use rdkafka::producer::FutureProducer;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -172,8 +172,8 @@ impl Worker {
         let fut = match connector {
             AnyConnector::Source(c) => {
                 span.record("kind", "source");
-                let producer: FutureProducer<TaskClientContext> = kafka::producer_config(&self.config, &label)
-                    .create_with_context(ctx)
+                let producer: producer::SourceProducer = kafka::producer_config(&self.config, &label)
+                    .create_with_context(producer::SourceProducerContext::new(ctx))
                     .map_err(|e| ConnectError::config("producer", format!("invalid producer settings: {e}")))?;
                 let runner = SourceRunner {
                     id,

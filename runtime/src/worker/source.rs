@@ -1,9 +1,9 @@
 //! The source task loop: poll → convert → produce, with a bounded number of records in flight,
 //! and source offsets stored only for records Kafka has acknowledged.
 //!
-//! Records are sent in poll order and kept in a FIFO until their delivery report arrives.
-//! Because the producer is idempotent, reports arrive in send order per partition, and the FIFO
-//! retires them in send order overall: the offset stored for a source partition is always that
+//! Records are sent in poll order and kept in a FIFO until their delivery report arrives
+//! (reports carry the record's sequence number and may arrive out of order across
+//! partitions); the FIFO retires records in send order: the offset stored for a source partition is always that
 //! of a record whose predecessors are all in Kafka too. Offsets are stored every
 //! `offset.flush.interval.ms` and on stop, after waiting up to `offset.flush.timeout.ms` for
 //! what is still in flight. A crash between an acknowledgement and the next offset flush
@@ -13,10 +13,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::FutureExt;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::{BaseRecord, Producer};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{
@@ -26,12 +25,47 @@ use crate::api::{
 use super::TaskId;
 use super::config::WorkerConfig;
 use super::converters::TaskConverters;
-use super::kafka::TaskClientContext;
 use super::offsets::{ConnectorOffsets, OffsetStore};
+use super::producer::{Acks, Outcome, SourceProducer};
 
-struct InFlight {
-    delivery: DeliveryFuture,
+/// A record sent and not yet retired, with its delivery report once it arrived.
+struct Slot {
     record: SourceRecord,
+    outcome: Option<Outcome>,
+}
+
+/// Records in flight, in send order; `first_seq` is the sequence number of the front.
+#[derive(Default)]
+struct Window {
+    slots: VecDeque<Slot>,
+    first_seq: u64,
+    reports: Vec<(u64, Outcome)>,
+}
+
+impl Window {
+    fn next_seq(&self) -> u64 {
+        self.first_seq + self.slots.len() as u64
+    }
+
+    /// Files the delivery reports received so far against their slots.
+    fn collect(&mut self, acks: &Acks) {
+        acks.take(&mut self.reports);
+        for (seq, outcome) in self.reports.drain(..) {
+            if let Some(slot) = seq.checked_sub(self.first_seq).and_then(|i| self.slots.get_mut(i as usize)) {
+                slot.outcome = Some(outcome);
+            }
+        }
+    }
+
+    /// The front record, if its report arrived.
+    fn pop_ready(&mut self) -> Option<(SourceRecord, Outcome)> {
+        if self.slots.front().is_some_and(|s| s.outcome.is_some()) {
+            let slot = self.slots.pop_front()?;
+            self.first_seq += 1;
+            return slot.outcome.map(|o| (slot.record, o));
+        }
+        None
+    }
 }
 
 /// Runs one source task until cancelled or failed.
@@ -40,7 +74,7 @@ pub(crate) struct SourceRunner {
     pub(crate) task: Box<dyn SourceTask>,
     pub(crate) props: Props,
     pub(crate) converters: TaskConverters,
-    pub(crate) producer: FutureProducer<TaskClientContext>,
+    pub(crate) producer: SourceProducer,
     pub(crate) offsets: Arc<dyn OffsetStore>,
     pub(crate) worker: Arc<WorkerConfig>,
 }
@@ -70,28 +104,32 @@ impl SourceRunner {
         };
         self.task.start(ctx, &self.props).await?;
         tracing::info!("source task started");
-        let mut inflight = VecDeque::with_capacity(self.worker.max_in_flight.min(65_536));
+        let mut window = Window::default();
         let mut committable = Committable::default();
-        let result = self.poll_loop(&cancel, &mut inflight, &mut committable).await;
+        let result = self.poll_loop(&cancel, &mut window, &mut committable).await;
         // Whatever happened, keep what Kafka already holds: wait (bounded) for outstanding
         // acknowledgements and store their offsets before stopping the task.
         let deadline = Instant::now() + self.worker.offset_flush_timeout;
-        let drained = self.drain(&mut inflight, &mut committable, deadline).await;
+        let drained = self.drain(&mut window, &mut committable, deadline).await;
         let flushed = self.flush_offsets(&mut committable).await;
         let stopped = self.task.stop().await;
-        tracing::info!(unacknowledged = inflight.len(), "source task stopped");
+        tracing::info!(unacknowledged = window.slots.len(), "source task stopped");
         result.and(drained).and(flushed).and(stopped)
+    }
+
+    fn acks(&self) -> Arc<Acks> {
+        self.producer.context().acks.clone()
     }
 
     async fn poll_loop(
         &mut self,
         cancel: &CancellationToken,
-        inflight: &mut VecDeque<InFlight>,
+        window: &mut Window,
         committable: &mut Committable,
     ) -> ConnectResult<()> {
         let mut next_flush = Instant::now() + self.worker.offset_flush_interval;
         loop {
-            self.retire_ready(inflight, committable).await?;
+            self.retire_ready(window, committable).await?;
             if Instant::now() >= next_flush {
                 self.flush_offsets(committable).await?;
                 next_flush = Instant::now() + self.worker.offset_flush_interval;
@@ -102,7 +140,7 @@ impl SourceRunner {
                 batch = self.task.poll() => batch?,
             };
             for record in batch {
-                self.send(record, inflight, committable, cancel).await?;
+                self.send(record, window, committable, cancel).await?;
                 if cancel.is_cancelled() {
                     return Ok(());
                 }
@@ -114,7 +152,7 @@ impl SourceRunner {
     async fn send(
         &mut self,
         record: SourceRecord,
-        inflight: &mut VecDeque<InFlight>,
+        window: &mut Window,
         committable: &mut Committable,
         cancel: &CancellationToken,
     ) -> ConnectResult<()> {
@@ -128,38 +166,39 @@ impl SourceRunner {
             })?;
         let headers = self.converters.headers(topic, &record.headers)?;
         loop {
-            while inflight.len() >= self.worker.max_in_flight {
-                self.retire_front(inflight, committable, cancel).await?;
+            while window.slots.len() >= self.worker.max_in_flight {
+                self.wait_front(window, committable, cancel).await?;
                 if cancel.is_cancelled() {
                     return Ok(());
                 }
             }
-            let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
+            let seq = window.next_seq();
+            let mut br: BaseRecord<'_, [u8], [u8], usize> = BaseRecord::with_opaque_to(topic, seq as usize);
             if let Some(k) = key.as_deref() {
-                fr = fr.key(k);
+                br = br.key(k);
             }
             if let Some(v) = value.as_deref() {
-                fr = fr.payload(v);
+                br = br.payload(v);
             }
             if let Some(p) = record.kafka_partition {
-                fr = fr.partition(p);
+                br = br.partition(p);
             }
             if let Some(ts) = record.timestamp {
-                fr = fr.timestamp(ts);
+                br = br.timestamp(ts);
             }
             if let Some(h) = &headers {
-                fr = fr.headers(h.clone());
+                br = br.headers(h.clone());
             }
-            match self.producer.send_result(fr) {
-                Ok(delivery) => {
-                    inflight.push_back(InFlight { delivery, record });
+            match self.producer.send(br) {
+                Ok(()) => {
+                    window.slots.push_back(Slot { record, outcome: None });
                     return Ok(());
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                    if inflight.is_empty() {
+                    if window.slots.is_empty() {
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     } else {
-                        self.retire_front(inflight, committable, cancel).await?;
+                        self.wait_front(window, committable, cancel).await?;
                     }
                 }
                 Err((e, _)) => {
@@ -170,81 +209,61 @@ impl SourceRunner {
     }
 
     /// Retires acknowledged records at the front of the window without waiting.
-    async fn retire_ready(&mut self, inflight: &mut VecDeque<InFlight>, c: &mut Committable) -> ConnectResult<()> {
-        while let Some(front) = inflight.front_mut() {
-            let Some(outcome) = (&mut front.delivery).now_or_never() else { break };
-            let done = inflight.pop_front().map(|f| f.record);
-            if let Some(record) = done {
-                self.acknowledge(record, outcome, c).await?;
-            }
+    async fn retire_ready(&mut self, window: &mut Window, c: &mut Committable) -> ConnectResult<()> {
+        window.collect(&self.acks());
+        while let Some((record, outcome)) = window.pop_ready() {
+            self.acknowledge(record, outcome, c).await?;
         }
         Ok(())
     }
 
-    /// Waits for the front record's acknowledgement (or cancellation) and retires it.
-    async fn retire_front(
+    /// Waits until the front record is acknowledged (or cancellation) and retires what is ready.
+    async fn wait_front(
         &mut self,
-        inflight: &mut VecDeque<InFlight>,
+        window: &mut Window,
         c: &mut Committable,
         cancel: &CancellationToken,
     ) -> ConnectResult<()> {
-        let Some(front) = inflight.front_mut() else { return Ok(()) };
-        let outcome = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return Ok(()),
-            outcome = &mut front.delivery => outcome,
-        };
-        if let Some(f) = inflight.pop_front() {
-            self.acknowledge(f.record, outcome, c).await?;
+        let acks = self.acks();
+        loop {
+            window.collect(&acks);
+            if window.slots.front().is_none_or(|s| s.outcome.is_some()) {
+                return self.retire_ready(window, c).await;
+            }
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Ok(()),
+                _ = acks.notify.notified() => {}
+            }
         }
-        self.retire_ready(inflight, c).await
     }
 
-    async fn acknowledge(
-        &mut self,
-        record: SourceRecord,
-        outcome: Result<rdkafka::producer::future_producer::OwnedDeliveryResult, futures::channel::oneshot::Canceled>,
-        c: &mut Committable,
-    ) -> ConnectResult<()> {
-        let delivery = match outcome {
-            Ok(Ok(d)) => d,
-            Ok(Err((e, _))) => {
-                return Err(ConnectError::fatal_from(format!("Kafka refused a record for topic {}", record.topic), e));
-            }
-            Err(_) => return Err(ConnectError::fatal("the producer closed before acknowledging a record")),
-        };
-        let meta = RecordMetadata { partition: delivery.partition, offset: delivery.offset };
-        self.task.commit_record(&record, Some(meta)).await?;
+    async fn acknowledge(&mut self, record: SourceRecord, outcome: Outcome, c: &mut Committable) -> ConnectResult<()> {
+        let (partition, offset) = outcome
+            .map_err(|e| ConnectError::fatal_from(format!("Kafka refused a record for topic {}", record.topic), e))?;
+        self.task.commit_record(&record, Some(RecordMetadata { partition, offset })).await?;
         if !record.source_partition.is_empty() || !record.source_offset.is_empty() {
             c.update(record.source_partition, record.source_offset);
         }
         Ok(())
     }
 
-    async fn drain(
-        &mut self,
-        inflight: &mut VecDeque<InFlight>,
-        c: &mut Committable,
-        deadline: Instant,
-    ) -> ConnectResult<()> {
-        while let Some(front) = inflight.front_mut() {
+    async fn drain(&mut self, window: &mut Window, c: &mut Committable, deadline: Instant) -> ConnectResult<()> {
+        let acks = self.acks();
+        loop {
+            self.retire_ready(window, c).await?;
+            if window.slots.is_empty() {
+                return Ok(());
+            }
             let remaining = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(remaining, &mut front.delivery).await {
-                Ok(outcome) => {
-                    if let Some(f) = inflight.pop_front() {
-                        self.acknowledge(f.record, outcome, c).await?;
-                    }
-                }
-                Err(_) => {
-                    tracing::warn!(
-                        outstanding = inflight.len(),
-                        "records still unacknowledged after offset.flush.timeout.ms; their offsets are not stored and they will be sent again on restart"
-                    );
-                    return Ok(());
-                }
+            if tokio::time::timeout(remaining, acks.notify.notified()).await.is_err() {
+                tracing::warn!(
+                    outstanding = window.slots.len(),
+                    "records still unacknowledged after offset.flush.timeout.ms; their offsets are not stored and they will be sent again on restart"
+                );
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     async fn flush_offsets(&mut self, c: &mut Committable) -> ConnectResult<()> {
