@@ -1,14 +1,18 @@
 //! Throughput of Tributary's source path against a bare rdkafka producer, in one run.
 //!
 //! Run: `scripts/kafka.sh start --port 19092 && cargo bench --bench pipeline`
-//! (`BENCH_RECORDS` sets the record count, default 500000; `KAFKA_BOOTSTRAP_SERVERS` the broker).
+//! (`BENCH_RECORDS` sets the record count, default 1000000; `BENCH_ROUNDS` the rounds, default
+//! 5; `KAFKA_BOOTSTRAP_SERVERS` the broker).
 //!
-//! For each source (datagen `orders` and a file of lines, both with the JSON converter and
-//! schemas enabled), Tributary's worker writes N records to a fresh topic; the records are read
-//! back and the same key/value bytes are sent by a bare rdkafka `BaseProducer` with the same
-//! settings (idempotent, acks=all, linger.ms=5) to another fresh topic. Times run from the
-//! first send until the broker acknowledged the last record. The ratio is Tributary's records/s
-//! over the bare producer's.
+//! For each source (datagen `orders` and a file of 100-byte lines, both with the JSON converter
+//! and schemas enabled), a warm-up run of the connector writes N records, which are read back:
+//! those key/value bytes are what the bare rdkafka `BaseProducer` sends, with the same settings
+//! (idempotent, acks=all, linger.ms=5). Then Tributary (an in-process worker in a fresh child
+//! process, as the binary runs it) and the bare producer each write N records to a fresh topic,
+//! in alternating order from round to round. Times run from before the client is created until
+//! the broker acknowledged the last record; CPU is the process's user + system time over the
+//! same span. The ratio is Tributary's records/s over the bare producer's; the median over the
+//! rounds is printed last. Topics are deleted after each round.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
@@ -169,22 +175,49 @@ impl Row {
     }
 }
 
-async fn compare(bootstrap: &str, label: &str, connector: impl Fn(&str) -> BTreeMap<String, String>, n: usize) -> f64 {
-    let topic = unique_name(&format!("bench-{label}"));
-    create_topic(bootstrap, &topic, 1).await.unwrap();
-    let (t, t_cpu) = run_tributary_process(bootstrap, &connector(&topic), &topic, n);
-    let (b, tp) = (bootstrap.to_owned(), topic.clone());
-    let records = tokio::task::spawn_blocking(move || read_back(&b, &tp, n)).await.unwrap();
+async fn delete_topics(bootstrap: &str, topics: &[&str]) {
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
+    let _ = admin.delete_topics(topics, &AdminOptions::new()).await;
+}
+
+/// One comparison: Tributary and the bare producer on the same bytes. `tributary_first`
+/// alternates which runs first, so drift of the shared machine does not favour one side.
+async fn compare(
+    bootstrap: &str,
+    label: &str,
+    connector: impl Fn(&str) -> BTreeMap<String, String>,
+    n: usize,
+    tributary_first: bool,
+) -> f64 {
+    // The bytes to send: Tributary's own output of a warm-up run of the same connector.
+    let sample = unique_name(&format!("bench-{label}-sample"));
+    create_topic(bootstrap, &sample, 1).await.unwrap();
+    run_tributary_process(bootstrap, &connector(&sample), &sample, n);
+    let (b, tp) = (bootstrap.to_owned(), sample.clone());
+    let records = Arc::new(tokio::task::spawn_blocking(move || read_back(&b, &tp, n)).await.unwrap());
     let bytes: usize =
         records.iter().map(|(k, v)| k.as_ref().map_or(0, Vec::len) + v.as_ref().map_or(0, Vec::len)).sum();
+    let topic = unique_name(&format!("bench-{label}"));
     let bare_topic = unique_name(&format!("bench-{label}-bare"));
+    create_topic(bootstrap, &topic, 1).await.unwrap();
     create_topic(bootstrap, &bare_topic, 1).await.unwrap();
-    let b = bootstrap.to_owned();
-    let cpu0 = cpu_seconds();
-    let bare = tokio::task::spawn_blocking(move || run_bare(&b, &bare_topic, &records)).await.unwrap();
-    let b_cpu = cpu_seconds() - cpu0;
+    let mut tributary = None;
+    let mut bare = None;
+    for side in if tributary_first { [true, false] } else { [false, true] } {
+        if side {
+            tributary = Some(run_tributary_process(bootstrap, &connector(&topic), &topic, n));
+        } else {
+            let (b, t, r) = (bootstrap.to_owned(), bare_topic.clone(), records.clone());
+            let cpu0 = cpu_seconds();
+            let d = tokio::task::spawn_blocking(move || run_bare(&b, &t, &r)).await.unwrap();
+            bare = Some((d, cpu_seconds() - cpu0));
+        }
+    }
+    delete_topics(bootstrap, &[&sample, &topic, &bare_topic]).await;
+    let ((t, t_cpu), (b, b_cpu)) = (tributary.unwrap(), bare.unwrap());
     let name = format!("bare rdkafka producer, {label} bytes");
-    let base = Row { name, records: n, bytes, secs: bare.as_secs_f64(), cpu: b_cpu };
+    let base = Row { name, records: n, bytes, secs: b.as_secs_f64(), cpu: b_cpu };
     base.print(None);
     let name = format!("tributary {label} → Kafka (JSON)");
     Row { name, records: n, bytes, secs: t.as_secs_f64(), cpu: t_cpu }.print(Some(&base))
@@ -243,7 +276,8 @@ fn main() {
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     let (mut datagen, mut file) = (Vec::new(), Vec::new());
     rt.block_on(async {
-        for _ in 0..rounds {
+        for round in 0..rounds {
+            let first = round % 2 == 0;
             let r = compare(
                 &bootstrap,
                 "datagen-orders",
@@ -259,6 +293,7 @@ fn main() {
                     ])
                 },
                 n,
+                first,
             )
             .await;
             datagen.push(r);
@@ -275,6 +310,7 @@ fn main() {
                     ])
                 },
                 n,
+                first,
             )
             .await;
             file.push(r);
