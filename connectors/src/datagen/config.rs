@@ -30,9 +30,9 @@ pub(crate) fn config_def() -> ConfigDef {
                 "iterations",
                 Int,
                 Medium,
-                "Records each task generates before it goes idle; -1 or 0 for no limit.",
+                "Records each task generates before it goes idle; below 1 for no limit.",
             )
-            .default("1000000"),
+            .default("-1"),
         )
         .define(
             ConfigKey::new(

@@ -3,11 +3,15 @@
 //! `kafka.topic`, `quickstart`, `iterations`, `max.interval`, `schema.keyfield`,
 //! `random.seed`).
 //!
-//! Delivery: at-least-once; each task's offset is the number of records it generated
-//! (`{"task.id": n}` → `{"task.generation": g, "current.iteration": i}`), so a restarted task
-//! continues its count and `iterations` is not exceeded by more than the records re-sent after
-//! a crash. Ordering: per task. Unlike Confluent's task, which fails once `iterations` is
-//! reached, a finished task stays RUNNING and idle.
+//! Delivery: at-least-once. Offsets as Confluent's task stores them: partition
+//! `{"task.id": n}`, offset `{"task.generation": g+1, "current.iteration": i+1, "random.seed": s}`
+//! (the state to resume from; the generator is reseeded with `s` after every record, so a
+//! restarted task continues the same sequence). Every record carries the `long` headers
+//! `task.generation`, `task.id` and `current.iteration`. Ordering: per task. Unlike Confluent's
+//! task, which fails once `iterations` is reached, a finished task stays RUNNING and idle. The
+//! random values follow each quickstart's ranges, options and patterns, but not Confluent's
+//! exact distribution (its regex generator stops early at each optional position with
+//! probability 0.35; Tributary picks repetition counts uniformly).
 //!
 //! ```properties
 //! name=users

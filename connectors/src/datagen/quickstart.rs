@@ -12,7 +12,7 @@ use super::regex::Pattern;
 /// How one field's values are made.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Gen {
-    /// Random `int64` in `[min, max]`.
+    /// Random `int64` in `[min, max)`.
     LongRange(i64, i64),
     /// Random `double` in `[min, max)`.
     DoubleRange(f64, f64),
@@ -85,8 +85,8 @@ pub(crate) static QUICKSTARTS: &[Quickstart] = &[
                 Gen::Record(
                     "ksql.address",
                     &[
-                        f("city", Gen::Regex("City_[1-9][0-9]?")),
-                        f("state", Gen::Regex("State_[1-9][0-9]?")),
+                        f("city", Gen::Regex("City_[1-9]{0,2}")),
+                        f("state", Gen::Regex("State_[1-9]{0,2}")),
                         f("zipcode", Gen::LongRange(10_000, 99_999)),
                     ],
                 ),
@@ -182,7 +182,7 @@ fn build(schema: &Arc<Schema>, steps: &[Step], rng: &mut impl Rng, it: i64) -> C
     let mut s = Struct::new(schema.clone()).map_err(|e| ConnectError::fatal(e.to_string()))?;
     for (i, step) in steps.iter().enumerate() {
         let v = match step {
-            Step::LongRange(a, b) => Value::Int64(rng.random_range(*a..=*b)),
+            Step::LongRange(a, b) => Value::Int64(rng.random_range(*a..*b)),
             Step::DoubleRange(a, b) => Value::Float64(rng.random_range(*a..*b)),
             Step::IntIteration(start, step) => Value::Int32(start.wrapping_add(step.wrapping_mul(it as i32))),
             Step::LongIteration(start, step) => Value::Int64(start.wrapping_add(step.wrapping_mul(it))),

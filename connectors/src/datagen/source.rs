@@ -4,11 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rand::rngs::StdRng;
+use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use tributary_runtime::api::{
-    ConnectError, ConnectResult, OffsetMap, Props, SourceRecord, SourceTask, SourceTaskContext, decode_map, encode_map,
+    ConnectError, ConnectResult, Headers, OffsetMap, Props, Schema, SchemaType, SourceRecord, SourceTask,
+    SourceTaskContext, Value, decode_map, encode_map,
 };
 
 use super::config::config_def;
@@ -23,12 +24,16 @@ struct TaskPartition {
     task_id: i64,
 }
 
+/// As Confluent's task stores it: the state to resume from (the next generation, the next
+/// iteration, and the seed the generator was reseeded with after the last record).
 #[derive(Serialize, Deserialize)]
 struct TaskOffset {
     #[serde(rename = "task.generation")]
     task_generation: i64,
     #[serde(rename = "current.iteration")]
     current_iteration: i64,
+    #[serde(rename = "random.seed", default, skip_serializing_if = "Option::is_none")]
+    random_seed: Option<i64>,
 }
 
 /// Generates records.
@@ -42,7 +47,8 @@ pub struct DatagenTask {
     count: i64,
     generation: i64,
     partition: Arc<OffsetMap>,
-    rng: StdRng,
+    task_id: i64,
+    rng: SmallRng,
     announced_done: bool,
 }
 
@@ -57,7 +63,8 @@ impl Default for DatagenTask {
             count: 0,
             generation: 0,
             partition: Arc::new(OffsetMap::new()),
-            rng: StdRng::seed_from_u64(0),
+            task_id: 0,
+            rng: SmallRng::seed_from_u64(0),
             announced_done: false,
         }
     }
@@ -67,20 +74,34 @@ impl DatagenTask {
     fn record(&mut self) -> ConnectResult<SourceRecord> {
         let generator = self.generator.as_ref().ok_or_else(|| ConnectError::fatal("datagen task used before start"))?;
         let value = generator.generate(&mut self.rng, self.count)?;
+        let mut headers = Headers::new();
+        let long = Some(Schema::primitive(SchemaType::Int64));
+        headers.add("task.generation", long.clone(), Value::Int64(self.generation));
+        headers.add("task.id", long.clone(), Value::Int64(self.task_id));
+        headers.add("current.iteration", long, Value::Int64(self.count));
         self.count += 1;
+        // Reseed after every record, so the stored seed determines what comes after a restart.
+        let seed: i64 = self.rng.random();
+        self.rng = SmallRng::seed_from_u64(seed as u64);
         let key_field = generator.schema().fields().get(self.key_index);
         let key_schema = key_field.map(|f| f.schema.clone());
-        let key = value.get_index(self.key_index).cloned().unwrap_or(tributary_runtime::api::Value::Null);
-        let offset = encode_map(&TaskOffset { task_generation: self.generation, current_iteration: self.count })
-            .map_err(|e| ConnectError::fatal_from("cannot encode offset", e))?;
-        Ok(SourceRecord::new(
+        let key = value.get_index(self.key_index).cloned().unwrap_or(Value::Null);
+        let offset = encode_map(&TaskOffset {
+            task_generation: self.generation + 1,
+            current_iteration: self.count,
+            random_seed: Some(seed),
+        })
+        .map_err(|e| ConnectError::fatal_from("cannot encode offset", e))?;
+        let mut record = SourceRecord::new(
             self.partition.clone(),
             offset,
             self.topic.clone(),
             Some(generator.schema().clone()),
             value.into(),
         )
-        .with_key(key_schema, key))
+        .with_key(key_schema, key);
+        record.headers = headers;
+        Ok(record)
     }
 }
 
@@ -103,9 +124,10 @@ impl SourceTask for DatagenTask {
         self.max_interval = c.millis("max.interval").unwrap_or_default();
         self.iterations = c.long("iterations").unwrap_or(-1);
         let task = ctx.task as i64;
+        self.task_id = task;
         self.rng = match c.long("random.seed") {
-            Some(seed) => StdRng::seed_from_u64((seed as u64).wrapping_add(task as u64)),
-            None => StdRng::from_os_rng(),
+            Some(seed) => SmallRng::seed_from_u64((seed as u64).wrapping_add(task as u64)),
+            None => SmallRng::from_os_rng(),
         };
         self.partition = Arc::new(
             encode_map(&TaskPartition { task_id: task })
@@ -115,7 +137,10 @@ impl SourceTask for DatagenTask {
             let o: TaskOffset =
                 decode_map(&stored).map_err(|e| ConnectError::fatal_from("stored datagen offset is malformed", e))?;
             self.count = o.current_iteration;
-            self.generation = o.task_generation + 1;
+            self.generation = o.task_generation;
+            if let Some(seed) = o.random_seed {
+                self.rng = SmallRng::seed_from_u64(seed as u64);
+            }
             tracing::info!(iteration = self.count, "resuming from stored offset");
         }
         Ok(())
