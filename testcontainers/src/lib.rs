@@ -82,24 +82,30 @@ fn find_or_start_kafka() -> Result<String, String> {
     Ok(bootstrap)
 }
 
-/// Starts a broker with `scripts/kafka.sh start` on `port` (data in `dir`, or the script's
-/// default); returns once it answers.
-pub fn start_kafka(port: u16, dir: Option<&Path>) -> Result<(), String> {
+/// Runs `scripts/kafka.sh COMMAND --port PORT [--dir DIR]`.
+fn kafka_script(command: &str, port: u16, dir: Option<&Path>) -> Result<(), String> {
     let script = repo_root().join("scripts").join("kafka.sh");
     let mut cmd = Command::new("bash");
-    cmd.arg(&script).arg("start").arg("--port").arg(port.to_string());
+    cmd.arg(&script).arg(command).arg("--port").arg(port.to_string());
     if let Some(d) = dir {
         cmd.arg("--dir").arg(d);
     }
     let out = cmd.output().map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} start failed: {}{}",
-            script.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+    if out.status.success() {
+        return Ok(());
     }
+    Err(format!(
+        "{} {command} failed: {}{}",
+        script.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
+
+/// Starts a broker with `scripts/kafka.sh start` on `port` (data in `dir`, or the script's
+/// default); returns once it answers.
+pub fn start_kafka(port: u16, dir: Option<&Path>) -> Result<(), String> {
+    kafka_script("start", port, dir)?;
     let bootstrap = format!("127.0.0.1:{port}");
     if wait_for_kafka(&bootstrap, Duration::from_secs(60)) {
         Ok(())
@@ -110,14 +116,7 @@ pub fn start_kafka(port: u16, dir: Option<&Path>) -> Result<(), String> {
 
 /// Stops a broker started with [`start_kafka`].
 pub fn stop_kafka(port: u16, dir: Option<&Path>) -> Result<(), String> {
-    let script = repo_root().join("scripts").join("kafka.sh");
-    let mut cmd = Command::new("bash");
-    cmd.arg(&script).arg("stop").arg("--port").arg(port.to_string());
-    if let Some(d) = dir {
-        cmd.arg("--dir").arg(d);
-    }
-    let out = cmd.output().map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+    kafka_script("stop", port, dir)
 }
 
 /// Whether a broker at `bootstrap` answers a metadata request within `timeout`.

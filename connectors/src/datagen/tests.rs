@@ -1,25 +1,14 @@
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use tributary_runtime::api::{ConnectResult, OffsetMap, OffsetReader, SourceTask, SourceTaskContext, Value};
+use tributary_runtime::api::{FixedOffsetReader, SourceTask, SourceTaskContext, Value};
 
 use super::DatagenTask;
-
-#[derive(Debug)]
-struct Stored(Option<OffsetMap>);
-
-#[async_trait]
-impl OffsetReader for Stored {
-    async fn offset(&self, _p: &OffsetMap) -> ConnectResult<Option<OffsetMap>> {
-        Ok(self.0.clone())
-    }
-}
 
 fn ctx(stored: Option<serde_json::Value>) -> SourceTaskContext {
     SourceTaskContext {
         connector: "d".into(),
         task: 0,
-        offsets: Arc::new(Stored(stored.map(|v| v.as_object().unwrap().clone()))),
+        offsets: Arc::new(FixedOffsetReader(stored.map(|v| v.as_object().unwrap().clone()))),
     }
 }
 

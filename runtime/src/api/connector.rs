@@ -57,6 +57,18 @@ pub trait OffsetReader: Send + Sync + std::fmt::Debug {
     async fn offset(&self, partition: &OffsetMap) -> ConnectResult<Option<OffsetMap>>;
 }
 
+/// An [`OffsetReader`] that answers the same stored offset (or none) for every partition:
+/// for connector unit tests and tools that start a task at a known position.
+#[derive(Debug, Clone, Default)]
+pub struct FixedOffsetReader(pub Option<OffsetMap>);
+
+#[async_trait]
+impl OffsetReader for FixedOffsetReader {
+    async fn offset(&self, _partition: &OffsetMap) -> ConnectResult<Option<OffsetMap>> {
+        Ok(self.0.clone())
+    }
+}
+
 /// What the runtime tells a source task.
 #[derive(Clone, Debug)]
 pub struct SourceTaskContext {

@@ -11,8 +11,8 @@ pub mod value;
 
 pub use config::{Config, ConfigDef, ConfigErrors, ConfigKey, ConfigType, Importance, Password, Validator};
 pub use connector::{
-    Connector, OffsetReader, Props, SinkConnector, SinkOffsets, SinkTask, SinkTaskContext, SourceConnector, SourceTask,
-    SourceTaskContext,
+    Connector, FixedOffsetReader, OffsetReader, Props, SinkConnector, SinkOffsets, SinkTask, SinkTaskContext,
+    SourceConnector, SourceTask, SourceTaskContext,
 };
 pub use converter::{Converter, ConverterFactory, HeaderConverter, SchemaAndValue};
 pub use error::{ConnectError, ConnectResult, ErrorKind};

@@ -31,11 +31,20 @@ fn key(connector: &str, partition: &OffsetMap) -> String {
     json!([connector, partition]).to_string()
 }
 
+/// Offsets by storage key; the in-memory part of every store.
+type OffsetTable = BTreeMap<String, OffsetMap>;
+
+fn insert_all(table: &mut OffsetTable, connector: &str, offsets: Vec<(OffsetMap, OffsetMap)>) {
+    for (p, o) in offsets {
+        table.insert(key(connector, &p), o);
+    }
+}
+
 /// Offsets in a JSON file, rewritten atomically on each put.
 #[derive(Debug)]
 pub struct FileOffsetStore {
     path: PathBuf,
-    data: Mutex<BTreeMap<String, OffsetMap>>,
+    data: Mutex<OffsetTable>,
 }
 
 impl FileOffsetStore {
@@ -56,7 +65,7 @@ impl FileOffsetStore {
     }
 }
 
-fn parse_file(bytes: &[u8]) -> Result<BTreeMap<String, OffsetMap>, String> {
+fn parse_file(bytes: &[u8]) -> Result<OffsetTable, String> {
     let doc: Json = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let entries = doc.get("offsets").and_then(Json::as_array).ok_or("missing \"offsets\" array")?;
     let mut out = BTreeMap::new();
@@ -92,9 +101,7 @@ impl OffsetStore for FileOffsetStore {
     async fn put(&self, connector: &str, offsets: Vec<(OffsetMap, OffsetMap)>) -> ConnectResult<()> {
         // The lock is held across the write so two flushes never race to rename.
         let mut data = self.data.lock().await;
-        for (p, o) in offsets {
-            data.insert(key(connector, &p), o);
-        }
+        insert_all(&mut data, connector, offsets);
         let entries: Vec<Json> = data
             .iter()
             .map(|(k, v)| {
@@ -115,7 +122,7 @@ impl OffsetStore for FileOffsetStore {
 /// Offsets kept in memory only (used when no offset file is configured, and in tests).
 #[derive(Debug, Default)]
 pub struct MemoryOffsetStore {
-    data: Mutex<BTreeMap<String, OffsetMap>>,
+    data: Mutex<OffsetTable>,
 }
 
 #[async_trait]
@@ -124,10 +131,7 @@ impl OffsetStore for MemoryOffsetStore {
         Ok(self.data.lock().await.get(&key(connector, partition)).cloned())
     }
     async fn put(&self, connector: &str, offsets: Vec<(OffsetMap, OffsetMap)>) -> ConnectResult<()> {
-        let mut data = self.data.lock().await;
-        for (p, o) in offsets {
-            data.insert(key(connector, &p), o);
-        }
+        insert_all(&mut *self.data.lock().await, connector, offsets);
         Ok(())
     }
 }
