@@ -56,6 +56,24 @@ impl Converter for StringConverter {
             other => Some(other.to_string().into_bytes()),
         })
     }
+    fn from_connect_into(
+        &self,
+        _topic: &str,
+        _schema: Option<&Arc<Schema>>,
+        value: &Value,
+        out: &mut Vec<u8>,
+    ) -> ConnectResult<bool> {
+        out.clear();
+        match value {
+            Value::Null => return Ok(false),
+            Value::String(s) => out.extend_from_slice(s.as_bytes()),
+            other => {
+                use std::io::Write;
+                let _ = write!(out, "{other}");
+            }
+        }
+        Ok(true)
+    }
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
         read(bytes)
     }

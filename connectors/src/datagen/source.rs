@@ -40,7 +40,7 @@ struct TaskOffset {
 #[derive(Debug)]
 pub struct DatagenTask {
     generator: Option<Generator>,
-    topic: String,
+    topic: Arc<str>,
     key_index: usize,
     max_interval: Duration,
     iterations: i64,
@@ -56,7 +56,7 @@ impl Default for DatagenTask {
     fn default() -> Self {
         Self {
             generator: None,
-            topic: String::new(),
+            topic: Arc::from(""),
             key_index: 0,
             max_interval: Duration::ZERO,
             iterations: 0,
@@ -120,7 +120,7 @@ impl SourceTask for DatagenTask {
             )
         })?;
         self.generator = Some(generator);
-        self.topic = c.string("kafka.topic");
+        self.topic = c.string("kafka.topic").into();
         self.max_interval = c.millis("max.interval").unwrap_or_default();
         self.iterations = c.long("iterations").unwrap_or(-1);
         let task = ctx.task as i64;

@@ -36,10 +36,10 @@ struct FilePosition {
 }
 
 /// Reads lines of a file.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FileSourceTask {
     path: String,
-    topic: String,
+    topic: Arc<str>,
     batch_size: usize,
     partition: Arc<tributary_runtime::api::OffsetMap>,
     file: Option<tokio::fs::File>,
@@ -49,6 +49,22 @@ pub struct FileSourceTask {
     position: i64,
     schema: Option<Arc<Schema>>,
     warned_missing: bool,
+}
+
+impl Default for FileSourceTask {
+    fn default() -> Self {
+        Self {
+            path: String::new(),
+            topic: Arc::from(""),
+            batch_size: 0,
+            partition: Arc::default(),
+            file: None,
+            buf: BytesMut::new(),
+            position: 0,
+            schema: None,
+            warned_missing: false,
+        }
+    }
 }
 
 impl FileSourceTask {
@@ -89,8 +105,9 @@ impl FileSourceTask {
                 Err(_) => String::from_utf8_lossy(&chunk[..line_end]).into_owned(),
             };
             self.position += chunk.len() as i64;
-            let offset = encode_map(&FilePosition { position: self.position })
-                .map_err(|e| ConnectError::fatal_from("cannot encode offset", e))?;
+            // Built directly rather than through serde: this runs once per line.
+            let mut offset = tributary_runtime::api::OffsetMap::new();
+            offset.insert("position".to_owned(), self.position.into());
             records.push(SourceRecord::new(
                 self.partition.clone(),
                 offset,
@@ -115,7 +132,7 @@ impl SourceTask for FileSourceTask {
         if self.path.is_empty() {
             return Err(ConnectError::config("file", "reading standard input is not supported; set 'file' to a path"));
         }
-        self.topic = c.list("topic").into_iter().next().unwrap_or_default();
+        self.topic = c.list("topic").into_iter().next().unwrap_or_default().into();
         self.batch_size = c.long("batch.size").unwrap_or(2000) as usize;
         self.schema = Some(Schema::primitive(SchemaType::String));
         self.partition = Arc::new(

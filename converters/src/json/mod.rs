@@ -112,16 +112,22 @@ impl JsonConverter {
 }
 
 impl Converter for JsonConverter {
-    fn from_connect(
+    fn from_connect(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> ConnectResult<Option<Vec<u8>>> {
+        let mut out = Vec::with_capacity(self.size_hint.load(Ordering::Relaxed) + 16);
+        Ok(self.from_connect_into(topic, schema, value, &mut out)?.then_some(out))
+    }
+
+    fn from_connect_into(
         &self,
         _topic: &str,
         schema: Option<&Arc<Schema>>,
         value: &Value,
-    ) -> ConnectResult<Option<Vec<u8>>> {
+        out: &mut Vec<u8>,
+    ) -> ConnectResult<bool> {
+        out.clear();
         if schema.is_none() && value.is_null() {
-            return Ok(None);
+            return Ok(false);
         }
-        let mut out = Vec::with_capacity(self.size_hint.load(Ordering::Relaxed) + 16);
         if self.schemas_enable {
             out.extend_from_slice(b"{\"schema\":");
             match schema {
@@ -129,13 +135,13 @@ impl Converter for JsonConverter {
                 None => out.extend_from_slice(b"null"),
             }
             out.extend_from_slice(b",\"payload\":");
-            write::value(&mut out, schema.map(Arc::as_ref), value)?;
+            write::value(out, schema.map(Arc::as_ref), value)?;
             out.push(b'}');
         } else {
-            write::value(&mut out, schema.map(Arc::as_ref), value)?;
+            write::value(out, schema.map(Arc::as_ref), value)?;
         }
         self.size_hint.store(out.len(), Ordering::Relaxed);
-        Ok(Some(out))
+        Ok(true)
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {

@@ -32,6 +32,26 @@ pub trait Converter: Send + Sync + std::fmt::Debug {
     /// `schema` is shared so converters can cache per-schema work by pointer.
     fn from_connect(&self, topic: &str, schema: Option<&Arc<Schema>>, value: &Value) -> ConnectResult<Option<Vec<u8>>>;
 
+    /// Writes the bytes for `value` into `out` (cleared first) and says whether there are any
+    /// (`false` is a Kafka null). The worker calls this with a buffer it reuses for every
+    /// record; converters that can write in place override it to avoid an allocation.
+    fn from_connect_into(
+        &self,
+        topic: &str,
+        schema: Option<&Arc<Schema>>,
+        value: &Value,
+        out: &mut Vec<u8>,
+    ) -> ConnectResult<bool> {
+        out.clear();
+        match self.from_connect(topic, schema, value)? {
+            Some(bytes) => {
+                out.extend_from_slice(&bytes);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// The Connect value of `bytes` (`None` is a Kafka null).
     fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue>;
 }

@@ -92,8 +92,8 @@ pub struct SourceRecord {
     pub source_partition: Arc<OffsetMap>,
     /// How far into that partition this record is; stored once Kafka holds the record.
     pub source_offset: OffsetMap,
-    /// Destination topic.
-    pub topic: String,
+    /// Destination topic, shared: a task's records usually all go to one or a few topics.
+    pub topic: Arc<str>,
     /// Destination partition, or `None` to let the producer's partitioner choose.
     pub kafka_partition: Option<i32>,
     /// Key schema.
@@ -115,7 +115,7 @@ impl SourceRecord {
     pub fn new(
         source_partition: impl Into<Arc<OffsetMap>>,
         source_offset: OffsetMap,
-        topic: impl Into<String>,
+        topic: impl Into<Arc<str>>,
         value_schema: Option<Arc<Schema>>,
         value: Value,
     ) -> Self {

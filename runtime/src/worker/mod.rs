@@ -183,6 +183,8 @@ impl Worker {
                     producer,
                     offsets: self.offsets.clone(),
                     worker: self.config.clone(),
+                    key_buf: Vec::new(),
+                    value_buf: Vec::new(),
                 };
                 runner.run(cancel).boxed()
             }

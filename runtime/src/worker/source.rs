@@ -77,6 +77,16 @@ pub(crate) struct SourceRunner {
     pub(crate) producer: SourceProducer,
     pub(crate) offsets: Arc<dyn OffsetStore>,
     pub(crate) worker: Arc<WorkerConfig>,
+    /// Reused conversion buffers for the key and the value.
+    pub(crate) key_buf: Vec<u8>,
+    pub(crate) value_buf: Vec<u8>,
+}
+
+/// A record's bytes as the converters wrote them.
+struct Converted<'a> {
+    key: Option<&'a [u8]>,
+    value: Option<&'a [u8]>,
+    headers: Option<OwnedHeaders>,
 }
 
 /// The latest acknowledged offset of each source partition, not yet stored. Tasks have few
@@ -156,15 +166,46 @@ impl SourceRunner {
         committable: &mut Committable,
         cancel: &CancellationToken,
     ) -> ConnectResult<()> {
-        let topic = record.topic.as_str();
-        let key = self.converters.key.from_connect(topic, record.key_schema.as_ref(), &record.key).map_err(|e| {
-            ConnectError::data(format!("cannot convert the key of a record for topic {topic}: {}", e.chain()))
-        })?;
-        let value =
-            self.converters.value.from_connect(topic, record.value_schema.as_ref(), &record.value).map_err(|e| {
-                ConnectError::data(format!("cannot convert the value of a record for topic {topic}: {}", e.chain()))
-            })?;
-        let headers = self.converters.headers(topic, &record.headers)?;
+        let topic: &str = &record.topic;
+        // Converted bytes go into buffers reused for every record; the producer copies them.
+        let (mut key_buf, mut value_buf) = (std::mem::take(&mut self.key_buf), std::mem::take(&mut self.value_buf));
+        let has_key =
+            self.converters.key.from_connect_into(topic, record.key_schema.as_ref(), &record.key, &mut key_buf);
+        let has_value =
+            self.converters.value.from_connect_into(topic, record.value_schema.as_ref(), &record.value, &mut value_buf);
+        let converted = match (has_key, has_value) {
+            (Ok(k), Ok(v)) => self.converters.headers(topic, &record.headers).map(|h| (k, v, h)),
+            (Err(e), _) => {
+                Err(ConnectError::data(format!("cannot convert the key of a record for topic {topic}: {}", e.chain())))
+            }
+            (_, Err(e)) => Err(ConnectError::data(format!(
+                "cannot convert the value of a record for topic {topic}: {}",
+                e.chain()
+            ))),
+        };
+        let sent = match converted {
+            Ok((has_key, has_value, headers)) => {
+                let key = has_key.then_some(key_buf.as_slice());
+                let value = has_value.then_some(value_buf.as_slice());
+                self.produce(record, Converted { key, value, headers }, window, committable, cancel).await
+            }
+            Err(e) => Err(e),
+        };
+        (self.key_buf, self.value_buf) = (key_buf, value_buf);
+        sent
+    }
+
+    /// Hands one converted record to the producer.
+    async fn produce(
+        &mut self,
+        record: SourceRecord,
+        converted: Converted<'_>,
+        window: &mut Window,
+        committable: &mut Committable,
+        cancel: &CancellationToken,
+    ) -> ConnectResult<()> {
+        let topic: &str = &record.topic;
+        let Converted { key, value, headers } = converted;
         loop {
             while window.slots.len() >= self.worker.max_in_flight {
                 self.wait_front(window, committable, cancel).await?;
@@ -174,10 +215,10 @@ impl SourceRunner {
             }
             let seq = window.next_seq();
             let mut br: BaseRecord<'_, [u8], [u8], usize> = BaseRecord::with_opaque_to(topic, seq as usize);
-            if let Some(k) = key.as_deref() {
+            if let Some(k) = key {
                 br = br.key(k);
             }
-            if let Some(v) = value.as_deref() {
+            if let Some(v) = value {
                 br = br.payload(v);
             }
             if let Some(p) = record.kafka_partition {
