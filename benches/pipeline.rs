@@ -24,7 +24,7 @@ use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::Message;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use tokio_util::sync::CancellationToken;
 use tributary_runtime::Registry;
@@ -33,7 +33,13 @@ use tributary_runtime::worker::config::WorkerConfig;
 use tributary_runtime::worker::offsets::MemoryOffsetStore;
 use tributary_testcontainers::{TestEnv, create_topic, unique_name};
 
-type Record = (Option<Vec<u8>>, Option<Vec<u8>>);
+/// Key, value and headers of one record as Tributary wrote it.
+struct Record {
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
+    headers: Option<OwnedHeaders>,
+    bytes: usize,
+}
 
 /// The same allocator as the `tributary` binary, so the in-process worker runs as it does there.
 #[global_allocator]
@@ -89,7 +95,21 @@ fn read_back(bootstrap: &str, topic: &str, n: usize) -> Vec<Record> {
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         if let Some(Ok(m)) = c.poll(Duration::from_secs(1)) {
-            out.push((m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec)));
+            let mut bytes = m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len);
+            let headers = m.headers().map(|hs| {
+                let mut owned = OwnedHeaders::new_with_capacity(hs.count());
+                for h in hs.iter() {
+                    bytes += h.key.len() + h.value.map_or(0, <[u8]>::len);
+                    owned = owned.insert(Header { key: h.key, value: h.value });
+                }
+                owned
+            });
+            out.push(Record {
+                key: m.key().map(<[u8]>::to_vec),
+                value: m.payload().map(<[u8]>::to_vec),
+                headers,
+                bytes,
+            });
         }
     }
     out
@@ -106,7 +126,8 @@ impl ProducerContext for Counter {
 }
 
 /// Sends the records with a bare BaseProducer; time until all are acknowledged.
-fn run_bare(bootstrap: &str, topic: &str, records: &[Record]) -> Duration {
+fn run_bare(bootstrap: &str, topic: &str, records: Vec<Record>) -> Duration {
+    let n = records.len() as u64;
     let acked = Arc::new(AtomicU64::new(0));
     // The clock starts before the client exists, as Tributary's includes its start-up.
     let start = Instant::now();
@@ -118,13 +139,17 @@ fn run_bare(bootstrap: &str, topic: &str, records: &[Record]) -> Duration {
         .set("linger.ms", "5")
         .create_with_context(Counter(acked.clone()))
         .unwrap();
-    for (k, v) in records {
+    for r in &records {
         let mut rec: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
-        if let Some(k) = k {
+        if let Some(k) = &r.key {
             rec = rec.key(k);
         }
-        if let Some(v) = v {
+        if let Some(v) = &r.value {
             rec = rec.payload(v);
+        }
+        if let Some(h) = &r.headers {
+            // The record was read back with its headers; a bare producer sends them as they are.
+            rec = rec.headers(h.clone());
         }
         loop {
             match p.send(rec) {
@@ -138,7 +163,7 @@ fn run_bare(bootstrap: &str, topic: &str, records: &[Record]) -> Duration {
         }
         p.poll(Duration::ZERO);
     }
-    while acked.load(Ordering::Relaxed) < records.len() as u64 {
+    while acked.load(Ordering::Relaxed) < n {
         p.poll(Duration::from_millis(5));
     }
     let elapsed = start.elapsed();
@@ -195,9 +220,9 @@ async fn compare(
     create_topic(bootstrap, &sample, 1).await.unwrap();
     run_tributary_process(bootstrap, &connector(&sample), &sample, n);
     let (b, tp) = (bootstrap.to_owned(), sample.clone());
-    let records = Arc::new(tokio::task::spawn_blocking(move || read_back(&b, &tp, n)).await.unwrap());
-    let bytes: usize =
-        records.iter().map(|(k, v)| k.as_ref().map_or(0, Vec::len) + v.as_ref().map_or(0, Vec::len)).sum();
+    let records = tokio::task::spawn_blocking(move || read_back(&b, &tp, n)).await.unwrap();
+    let bytes: usize = records.iter().map(|r| r.bytes).sum();
+    let mut records = Some(records);
     let topic = unique_name(&format!("bench-{label}"));
     let bare_topic = unique_name(&format!("bench-{label}-bare"));
     create_topic(bootstrap, &topic, 1).await.unwrap();
@@ -208,9 +233,9 @@ async fn compare(
         if side {
             tributary = Some(run_tributary_process(bootstrap, &connector(&topic), &topic, n));
         } else {
-            let (b, t, r) = (bootstrap.to_owned(), bare_topic.clone(), records.clone());
+            let (b, t, r) = (bootstrap.to_owned(), bare_topic.clone(), records.take().unwrap_or_default());
             let cpu0 = cpu_seconds();
-            let d = tokio::task::spawn_blocking(move || run_bare(&b, &t, &r)).await.unwrap();
+            let d = tokio::task::spawn_blocking(move || run_bare(&b, &t, r)).await.unwrap();
             bare = Some((d, cpu_seconds() - cpu0));
         }
     }

@@ -207,3 +207,44 @@ impl Registry {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> Registry {
+        let mut r = Registry::new();
+        r.add_connector(ConnectorPlugin {
+            class: "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            aliases: &["filesource"],
+            kind: ConnectorKind::Source,
+            factory: || unreachable!("lookups never instantiate"),
+        });
+        r.add_disabled("io.confluent.connect.mqtt.MqttSourceConnector", "mqtt");
+        r
+    }
+
+    #[test]
+    fn finds_connectors_by_class_simple_name_short_name_and_alias() {
+        let r = registry();
+        for name in [
+            "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            "FileStreamSourceConnector",
+            "FileStreamSource",
+            "filesource",
+        ] {
+            assert_eq!(r.connector(name).unwrap().class, "org.apache.kafka.connect.file.FileStreamSourceConnector");
+        }
+    }
+
+    #[test]
+    fn compiled_out_plugins_name_their_feature() {
+        let err = registry().connector("MqttSource").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "connector 'MqttSource' needs cargo feature 'mqtt', which this build of tributary does not include"
+        );
+        let err = registry().connector("com.example.Nope").unwrap_err();
+        assert!(err.to_string().starts_with("unknown connector class 'com.example.Nope'; known: org.apache"), "{err}");
+    }
+}

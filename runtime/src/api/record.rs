@@ -4,6 +4,7 @@
 //! storage (`["<connector>", {partition}]` → `{offset}`); connectors keep them typed with serde
 //! and convert through [`encode_map`] and [`decode_map`].
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -33,8 +34,8 @@ pub fn decode_map<T: DeserializeOwned>(map: &OffsetMap) -> Result<T, serde_json:
 /// One header of a record.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Header {
-    /// Header key.
-    pub key: String,
+    /// Header key; static keys (the common case) cost no allocation.
+    pub key: Cow<'static, str>,
     /// Header schema, if known.
     pub schema: Option<Arc<Schema>>,
     /// Header value.
@@ -51,11 +52,11 @@ impl Headers {
         Self(Vec::new())
     }
     /// Appends a header.
-    pub fn add(&mut self, key: impl Into<String>, schema: Option<Arc<Schema>>, value: Value) {
+    pub fn add(&mut self, key: impl Into<Cow<'static, str>>, schema: Option<Arc<Schema>>, value: Value) {
         self.0.push(Header { key: key.into(), schema, value });
     }
     /// Appends a string header.
-    pub fn add_string(&mut self, key: impl Into<String>, value: impl Into<String>) {
+    pub fn add_string(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) {
         self.add(key, None, Value::String(value.into()));
     }
     /// The last header with this key.

@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rdkafka::message::{BorrowedHeaders, Headers as _, OwnedHeaders};
+use rdkafka::message::{BorrowedHeaders, Header as KafkaHeader, Headers as _, OwnedHeaders};
 
 use crate::api::{ConnectError, ConnectResult, Converter, HeaderConverter, Headers, Props};
 use crate::plugins::Registry;
 
 use super::config::{WorkerConfig, strip_prefix};
-use super::source::owned_headers;
 
 /// Default header converter, as in Kafka Connect.
 pub const DEFAULT_HEADER_CONVERTER: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
@@ -62,14 +61,14 @@ impl TaskConverters {
         if headers.is_empty() {
             return Ok(None);
         }
-        let mut pairs = Vec::with_capacity(headers.len());
+        let mut out = OwnedHeaders::new_with_capacity(headers.len());
         for h in headers {
             let bytes = self.header.from_connect_header(topic, &h.key, h.schema.as_deref(), &h.value).map_err(|e| {
                 ConnectError::data(format!("cannot convert header '{}' of a record for topic {topic}: {e}", h.key))
             })?;
-            pairs.push((h.key.clone(), bytes));
+            out = out.insert(KafkaHeader { key: &h.key, value: bytes.as_deref() });
         }
-        Ok(owned_headers(pairs))
+        Ok(Some(out))
     }
 
     /// Connect headers of a consumed record.
@@ -78,7 +77,7 @@ impl TaskConverters {
         if let Some(hs) = headers {
             for h in hs.iter() {
                 let sv = self.header.to_connect_header(topic, h.key, h.value)?;
-                out.add(h.key, sv.schema, sv.value);
+                out.add(h.key.to_owned(), sv.schema, sv.value);
             }
         }
         Ok(out)

@@ -134,3 +134,26 @@ pub(crate) fn consumer_config(worker: &WorkerConfig, connector: &str, client_id:
     apply(&mut cfg, worker.with_prefix("consumer."));
     cfg
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_overrides_pass_through_to_librdkafka() {
+        let props =
+            [("producer.linger.ms", "50"), ("producer.compression.type", "zstd"), ("consumer.fetch.min.bytes", "4096")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        let worker = WorkerConfig::from_props(props).unwrap();
+        let p = producer_config(&worker, "p");
+        assert_eq!(p.get("linger.ms"), Some("50"));
+        assert_eq!(p.get("compression.type"), Some("zstd"));
+        assert_eq!(p.get("enable.idempotence"), Some("true"));
+        let c = consumer_config(&worker, "orders-sink", "c");
+        assert_eq!(c.get("fetch.min.bytes"), Some("4096"));
+        assert_eq!(c.get("group.id"), Some("connect-orders-sink"));
+        assert_eq!(c.get("enable.auto.commit"), Some("false"));
+    }
+}

@@ -304,3 +304,6 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         "unknown panic".to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
+use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{BaseRecord, Producer};
 use tokio_util::sync::CancellationToken;
 
@@ -318,15 +318,4 @@ impl SourceRunner {
         tracing::debug!(partitions = n, "stored source offsets");
         self.task.commit().await
     }
-}
-
-pub(crate) fn owned_headers(pairs: Vec<(String, Option<Vec<u8>>)>) -> Option<OwnedHeaders> {
-    if pairs.is_empty() {
-        return None;
-    }
-    let mut h = OwnedHeaders::new_with_capacity(pairs.len());
-    for (key, value) in &pairs {
-        h = h.insert(KafkaHeader { key, value: value.as_deref() });
-    }
-    Some(h)
 }

@@ -1,0 +1,150 @@
+//! Worker behaviour that needs no broker: task failures and panics become FAILED statuses.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::config::WorkerConfig;
+use super::offsets::MemoryOffsetStore;
+use super::{State, Worker};
+use crate::api::{
+    ConfigDef, ConnectError, ConnectResult, Connector, Converter, Props, Schema, SchemaAndValue, SourceConnector,
+    SourceRecord, SourceTask, SourceTaskContext, Value,
+};
+use crate::plugins::{AnyConnector, ConnectorKind, ConnectorPlugin, ConverterPlugin, Registry};
+
+#[derive(Debug, Default)]
+struct Boom;
+
+#[async_trait]
+impl Connector for Boom {
+    fn config_def(&self) -> ConfigDef {
+        ConfigDef::new()
+    }
+    async fn start(&mut self, _props: &Props) -> ConnectResult<()> {
+        Ok(())
+    }
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        Ok((0..max_tasks)
+            .map(|i| Props::from([("mode".to_owned(), if i == 0 { "panic" } else { "error" }.to_owned())]))
+            .collect())
+    }
+}
+
+impl SourceConnector for Boom {
+    fn create_task(&self) -> Box<dyn SourceTask> {
+        Box::new(BoomTask::default())
+    }
+}
+
+#[derive(Debug, Default)]
+struct BoomTask {
+    mode: String,
+}
+
+#[async_trait]
+impl SourceTask for BoomTask {
+    async fn start(&mut self, _ctx: SourceTaskContext, props: &Props) -> ConnectResult<()> {
+        self.mode = props.get("mode").cloned().unwrap_or_default();
+        Ok(())
+    }
+    async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
+        if self.mode == "panic" {
+            panic!("the task's poll went wrong");
+        }
+        Err(ConnectError::fatal("the upstream system refused the login"))
+    }
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct Nothing;
+
+impl Converter for Nothing {
+    fn from_connect(&self, _: &str, _: Option<&Arc<Schema>>, _: &Value) -> ConnectResult<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn to_connect(&self, _: &str, _: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
+        Ok(SchemaAndValue::null())
+    }
+}
+
+fn registry() -> Registry {
+    let mut r = Registry::new();
+    r.add_connector(ConnectorPlugin {
+        class: "test.BoomConnector",
+        aliases: &[],
+        kind: ConnectorKind::Source,
+        factory: || AnyConnector::Source(Box::new(Boom)),
+    });
+    r.add_converter(ConverterPlugin {
+        class: super::config::DEFAULT_CONVERTER,
+        aliases: &[],
+        factory: Arc::new(|_: &Props, _: bool| Ok(Box::new(Nothing) as Box<dyn Converter>)),
+    });
+    r.add_header_converter(crate::plugins::HeaderConverterPlugin {
+        class: super::converters::DEFAULT_HEADER_CONVERTER,
+        aliases: &[],
+        factory: |_| Err(ConnectError::fatal("unused")),
+    });
+    r
+}
+
+#[tokio::test]
+async fn panicking_and_failing_tasks_are_failed_with_their_message_and_the_worker_lives() {
+    let config =
+        WorkerConfig::from_props(BTreeMap::from([("bootstrap.servers".into(), "127.0.0.1:1".into())])).unwrap();
+    let worker = Worker::new(
+        config,
+        Arc::new(registry()),
+        Arc::new(MemoryOffsetStore::default()),
+        "w",
+        CancellationToken::new(),
+    );
+    let props = Props::from([
+        ("name".to_owned(), "boom".to_owned()),
+        ("connector.class".to_owned(), "BoomConnector".to_owned()),
+        ("tasks.max".to_owned(), "2".to_owned()),
+    ]);
+    let err = worker.start_connector(props.clone()).await;
+    assert!(err.is_err(), "the header converter factory fails, so the connector must not start");
+
+    let mut r = registry();
+    r.add_header_converter(crate::plugins::HeaderConverterPlugin {
+        class: "test.Headers",
+        aliases: &[],
+        factory: |_| Ok(Box::new(NoHeaders)),
+    });
+    let config = WorkerConfig::from_props(BTreeMap::from([
+        ("bootstrap.servers".into(), "127.0.0.1:1".into()),
+        ("header.converter".into(), "test.Headers".into()),
+    ]))
+    .unwrap();
+    let worker =
+        Worker::new(config, Arc::new(r), Arc::new(MemoryOffsetStore::default()), "w", CancellationToken::new());
+    worker.start_connector(props).await.unwrap();
+    assert!(worker.wait_tasks(Duration::from_secs(10)).await, "failed tasks end");
+    let status = worker.status("boom").await.unwrap();
+    assert_eq!(status.tasks[0].state, State::Failed);
+    assert!(status.tasks[0].trace.as_deref().unwrap().contains("task panicked: the task's poll went wrong"));
+    assert_eq!(status.tasks[1].state, State::Failed);
+    assert_eq!(status.tasks[1].trace.as_deref(), Some("the upstream system refused the login"));
+    assert!(worker.shutdown().await);
+}
+
+#[derive(Debug)]
+struct NoHeaders;
+
+impl crate::api::HeaderConverter for NoHeaders {
+    fn from_connect_header(&self, _: &str, _: &str, _: Option<&Schema>, _: &Value) -> ConnectResult<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn to_connect_header(&self, _: &str, _: &str, _: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
+        Ok(SchemaAndValue::null())
+    }
+}
