@@ -77,7 +77,7 @@ impl Pattern {
     }
 
     pub(crate) fn generate(&self, rng: &mut impl Rng) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.0.len() + 8);
         for (atom, min, max) in &self.0 {
             let n = rng.random_range(*min..=*max);
             for _ in 0..n {

@@ -43,8 +43,36 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Java's `Double.toString` / `Float.toString` layout for the shortest round-trip digits.
-pub(crate) fn java_float(out: &mut Vec<u8>, v: f64, digits_of: impl FnOnce() -> String) {
+/// A small text buffer on the stack, for formatting numbers without a heap allocation.
+pub(crate) struct StackText {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl StackText {
+    pub(crate) fn new() -> Self {
+        Self { buf: [0; 48], len: 0 }
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Java's `Double.toString` / `Float.toString` layout for the shortest round-trip digits;
+/// `sci` is Rust's `{:e}` form of the same number (shortest digits, e.g. `-1.2345e3`).
+pub(crate) fn java_float(out: &mut Vec<u8>, v: f64, sci: &[u8]) {
     if v.is_nan() {
         out.extend_from_slice(b"NaN");
         return;
@@ -57,12 +85,20 @@ pub(crate) fn java_float(out: &mut Vec<u8>, v: f64, digits_of: impl FnOnce() -> 
         out.extend_from_slice(if v.is_sign_negative() { b"-0.0" } else { b"0.0" });
         return;
     }
-    // `{:e}` gives the shortest digits, e.g. "-1.2345e3".
-    let sci = digits_of();
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (neg, mantissa) = mantissa.strip_prefix('-').map_or((false, mantissa), |m| (true, m));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let e_at = sci.iter().position(|b| *b == b'e').unwrap_or(sci.len());
+    let (mantissa, exp) = (&sci[..e_at], sci.get(e_at + 1..).unwrap_or_default());
+    let exp: i32 = std::str::from_utf8(exp).ok().and_then(|e| e.parse().ok()).unwrap_or(0);
+    let (neg, mantissa) = match mantissa.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, mantissa),
+    };
+    let mut digits = [0u8; 40];
+    let mut n = 0;
+    for &c in mantissa.iter().filter(|c| **c != b'.').take(digits.len()) {
+        digits[n] = c;
+        n += 1;
+    }
+    let digits = &digits[..n];
     if neg {
         out.push(b'-');
     }
@@ -70,23 +106,32 @@ pub(crate) fn java_float(out: &mut Vec<u8>, v: f64, digits_of: impl FnOnce() -> 
     if (1e-3..1e7).contains(&abs) {
         if exp >= 0 {
             let int_len = exp as usize + 1;
-            let padded = format!("{digits:0<int_len$}");
-            let (int, frac) = padded.split_at(int_len);
-            out.extend_from_slice(int.as_bytes());
+            for i in 0..int_len {
+                out.push(digits.get(i).copied().unwrap_or(b'0'));
+            }
             out.push(b'.');
-            out.extend_from_slice(if frac.is_empty() { b"0" } else { frac.as_bytes() });
+            let frac = digits.get(int_len..).unwrap_or_default();
+            out.extend_from_slice(if frac.is_empty() { b"0" } else { frac });
         } else {
             out.extend_from_slice(b"0.");
             out.extend(std::iter::repeat_n(b'0', (-exp - 1) as usize));
-            out.extend_from_slice(digits.as_bytes());
+            out.extend_from_slice(digits);
         }
     } else {
-        let (first, rest) = digits.split_at(1);
-        out.extend_from_slice(first.as_bytes());
+        let (first, rest) = digits.split_at(1.min(digits.len()));
+        out.extend_from_slice(first);
         out.push(b'.');
-        out.extend_from_slice(if rest.is_empty() { b"0" } else { rest.as_bytes() });
-        out.extend_from_slice(format!("E{exp}").as_bytes());
+        out.extend_from_slice(if rest.is_empty() { b"0" } else { rest });
+        out.push(b'E');
+        int(out, exp);
     }
+}
+
+fn float(out: &mut Vec<u8>, v: f64, sci: std::fmt::Arguments<'_>) {
+    use std::fmt::Write as _;
+    let mut text = StackText::new();
+    let _ = text.write_fmt(sci);
+    java_float(out, v, text.bytes());
 }
 
 fn int(out: &mut Vec<u8>, v: impl itoa_like::Int) {
@@ -100,8 +145,24 @@ mod itoa_like {
     macro_rules! impl_int {
         ($($t:ty),*) => {$(impl Int for $t {
             fn write(self, out: &mut Vec<u8>) {
-                use std::io::Write;
-                let _ = write!(out, "{self}");
+                // Digits from the right into a stack buffer; i64::MIN has 20 characters.
+                let mut buf = [0u8; 20];
+                let mut i = buf.len();
+                let neg = self < 0;
+                let mut n = (self as i64).unsigned_abs();
+                loop {
+                    i -= 1;
+                    buf[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                if neg {
+                    i -= 1;
+                    buf[i] = b'-';
+                }
+                out.extend_from_slice(&buf[i..]);
             }
         })*};
     }
@@ -203,8 +264,8 @@ pub(crate) fn value(out: &mut Vec<u8>, schema: Option<&Schema>, v: &Value) -> Co
         Value::Int16(n) => int(out, *n),
         Value::Int32(n) => int(out, *n),
         Value::Int64(n) => int(out, *n),
-        Value::Float32(f) => java_float(out, f64::from(*f), || format!("{f:e}")),
-        Value::Float64(f) => java_float(out, *f, || format!("{f:e}")),
+        Value::Float32(f) => float(out, f64::from(*f), format_args!("{f:e}")),
+        Value::Float64(f) => float(out, *f, format_args!("{f:e}")),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::String(s) => string(out, s),
         Value::Bytes(b) => {
@@ -293,8 +354,29 @@ mod tests {
 
     fn f64s(v: f64) -> String {
         let mut out = Vec::new();
-        java_float(&mut out, v, || format!("{v:e}"));
+        float(&mut out, v, format_args!("{v:e}"));
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn integers_print_like_java() {
+        let mut out = Vec::new();
+        for v in [0i64, 7, -7, 1234567890123, i64::MIN, i64::MAX] {
+            out.clear();
+            int(&mut out, v);
+            assert_eq!(String::from_utf8(out.clone()).unwrap(), v.to_string());
+        }
+        out.clear();
+        int(&mut out, i8::MIN);
+        assert_eq!(out, b"-128");
+    }
+
+    #[test]
+    fn float32_uses_its_own_shortest_digits() {
+        let mut out = Vec::new();
+        let f = 0.1f32;
+        float(&mut out, f64::from(f), format_args!("{f:e}"));
+        assert_eq!(out, b"0.1");
     }
 
     #[test]
