@@ -45,14 +45,21 @@ Set TRIBUTARY_CACHE to move the cache (default ~/.cache/tributary).
 USAGE
 }
 
-# mvn_copy DEST artifact...: copies the artifacts and their runtime dependencies into DEST, a flat
-# directory of jars. Fetches into a fresh directory first, so an interrupted fetch leaves nothing.
-mvn_copy() {
-  local dest="$1"; shift
+# fetch_into NAME DEST "ARTIFACTS": unless DEST/.complete lists exactly these artifacts, copies
+# them and their runtime dependencies into DEST, a flat directory of jars, with mvn and a generated
+# pom. Fetches beside DEST and renames it into place, so an interrupted fetch leaves nothing behind.
+fetch_into() {
+  local name="$1" dest="$2" artifacts="$3"
+  if [ "$(cat "$dest/.complete" 2>/dev/null)" = "$artifacts" ]; then
+    say "$name $KAFKA_VERSION jars: already in $dest"
+    return
+  fi
+  say "fetching $name $KAFKA_VERSION jars from Maven Central into $dest"
   command -v mvn >/dev/null || die "mvn is not installed (apt-get install maven)"
-  local tmp deps="" a g n v
-  tmp="$(mktemp -d)"
-  for a in "$@"; do
+  local t0=$SECONDS tmp deps="" a g n v
+  mkdir -p "$(dirname "$dest")"
+  tmp="$(mktemp -d "$dest.fetch.XXXXXX")"
+  for a in $artifacts; do
     IFS=: read -r g n v <<<"$a"
     deps+="<dependency><groupId>$g</groupId><artifactId>$n</artifactId><version>$v</version></dependency>"
   done
@@ -65,27 +72,13 @@ POM
     -DoutputDirectory="$tmp/libs" >"$tmp/mvn.log" 2>&1; then
     cat "$tmp/mvn.log" >&2
     rm -rf "$tmp"
-    die "mvn could not fetch $*"
+    die "mvn could not fetch $artifacts"
   fi
-  echo "$*" >"$tmp/libs/.complete"
-  mkdir -p "$(dirname "$dest")"
+  echo "$artifacts" >"$tmp/libs/.complete"
   rm -rf "$dest.old"
   if [ -d "$dest" ]; then mv "$dest" "$dest.old"; fi
   mv "$tmp/libs" "$dest"
   rm -rf "$tmp" "$dest.old"
-}
-
-# fetch_into NAME DEST artifacts: mvn_copy unless DEST/.complete lists exactly these artifacts.
-fetch_into() {
-  local name="$1" dest="$2" artifacts="$3"
-  if [ "$(cat "$dest/.complete" 2>/dev/null)" = "$artifacts" ]; then
-    say "$name $KAFKA_VERSION jars: already in $dest"
-    return
-  fi
-  say "fetching $name $KAFKA_VERSION jars from Maven Central into $dest"
-  local t0=$SECONDS
-  # shellcheck disable=SC2086
-  mvn_copy "$dest" $artifacts
   say "fetched $(find "$dest" -name '*.jar' | wc -l) jars in $((SECONDS - t0)) s"
 }
 
@@ -124,12 +117,6 @@ fetch() {
   write_log4j_config
 }
 
-# kafka_java ARGS...: the JVM every broker-side command runs in (logs go to $DIR).
-kafka_java() {
-  java -Xms256m -Xmx1g -XX:+UseG1GC -Dlog4j2.configurationFile="$LOG4J_CONFIG" -Dkafka.logs.dir="$DIR" \
-    -cp "$KAFKA_LIBS/*" "$@"
-}
-
 # port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -156,11 +143,14 @@ show_failure() {
 our_pid() {
   local pid
   pid="$(cat "$DIR/kafka.pid" 2>/dev/null)" || return 1
-  [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $DIR/server.properties" \
+  [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "kafka.Kafka $DIR/server.properties" \
     && echo "$pid"
 }
 
 start() {
+  mkdir -p "$DIR/data"
+  exec 9>"$DIR/start.lock" # one start at a time per DIR; the broker does not inherit the lock
+  flock -w 90 9 || die "another start in $DIR holds $DIR/start.lock"
   if kafka_serves "$PORT"; then
     say "Kafka already running on 127.0.0.1:$PORT"
     return
@@ -171,7 +161,6 @@ start() {
   else
     port_open "$PORT" && die "127.0.0.1:$PORT is taken by something that is not a Kafka broker"
     fetch
-    mkdir -p "$DIR/data"
     cat >"$DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -196,14 +185,13 @@ PROPS
     if [ ! -f "$DIR/data/meta.properties" ]; then
       say "formatting KRaft storage in $DIR/data"
       local id
-      id="$(kafka_java kafka.tools.StorageTool random-uuid)"
-      kafka_java kafka.tools.StorageTool format -t "$id" -c "$DIR/server.properties" >"$DIR/format.out" 2>&1 \
+      id="$("${JVM[@]}" kafka.tools.StorageTool random-uuid)"
+      "${JVM[@]}" kafka.tools.StorageTool format -t "$id" -c "$DIR/server.properties" >"$DIR/format.out" 2>&1 \
         || { cat "$DIR/format.out" >&2; die "formatting failed"; }
     fi
     say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$PORT (controller :$CPORT, logs in $DIR)"
     cd "$DIR"
-    nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Dlog4j2.configurationFile="$LOG4J_CONFIG" -Dkafka.logs.dir="$DIR" \
-      -cp "$KAFKA_LIBS/*" kafka.Kafka "$DIR/server.properties" >"$DIR/kafka.out" 2>&1 </dev/null &
+    nohup "${JVM[@]}" kafka.Kafka "$DIR/server.properties" >"$DIR/kafka.out" 2>&1 </dev/null 9>&- &
     pid=$!
     echo "$pid" >"$DIR/kafka.pid"
   fi
@@ -239,6 +227,7 @@ stop() {
     sleep 0.2
   done
   kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && [ $((SECONDS - t0)) -lt 35 ]; do sleep 0.2; done
   rm -f "$DIR/kafka.pid"
   say "killed (SIGKILL) after 30 s"
 }
@@ -272,6 +261,9 @@ done
 CPORT="${CPORT:-$((PORT + 1))}"
 DIR="${DIR:-$CACHE/run/kafka-$PORT}"
 DIR="$(realpath -m "$DIR")"
+# The JVM of the broker and of its storage tool; logs go to $DIR (see write_log4j_config).
+JVM=(java -Xms256m -Xmx1g -XX:+UseG1GC -Dlog4j2.configurationFile="$LOG4J_CONFIG" -Dkafka.logs.dir="$DIR"
+  -cp "$KAFKA_LIBS/*")
 
 case "$cmd" in
   fetch) fetch ;;
