@@ -24,6 +24,10 @@ struct TaskPartition {
     task_id: i64,
 }
 
+const GENERATION: &str = "task.generation";
+const ITERATION: &str = "current.iteration";
+const SEED: &str = "random.seed";
+
 /// As Confluent's task stores it: the state to resume from (the next generation, the next
 /// iteration, and the seed the generator was reseeded with after the last record).
 #[derive(Serialize, Deserialize)]
@@ -48,6 +52,7 @@ pub struct DatagenTask {
     generation: i64,
     partition: Arc<OffsetMap>,
     task_id: i64,
+    header_schema: Arc<Schema>,
     rng: SmallRng,
     announced_done: bool,
 }
@@ -64,6 +69,7 @@ impl Default for DatagenTask {
             generation: 0,
             partition: Arc::new(OffsetMap::new()),
             task_id: 0,
+            header_schema: Schema::primitive(SchemaType::Int64),
             rng: SmallRng::seed_from_u64(0),
             announced_done: false,
         }
@@ -75,10 +81,10 @@ impl DatagenTask {
         let generator = self.generator.as_ref().ok_or_else(|| ConnectError::fatal("datagen task used before start"))?;
         let value = generator.generate(&mut self.rng, self.count)?;
         let mut headers = Headers::new();
-        let long = Some(Schema::primitive(SchemaType::Int64));
-        headers.add("task.generation", long.clone(), Value::Int64(self.generation));
+        let long = Some(self.header_schema.clone());
+        headers.add(GENERATION, long.clone(), Value::Int64(self.generation));
         headers.add("task.id", long.clone(), Value::Int64(self.task_id));
-        headers.add("current.iteration", long, Value::Int64(self.count));
+        headers.add(ITERATION, long, Value::Int64(self.count));
         self.count += 1;
         // Reseed after every record, so the stored seed determines what comes after a restart.
         let seed: i64 = self.rng.random();
@@ -86,12 +92,11 @@ impl DatagenTask {
         let key_field = generator.schema().fields().get(self.key_index);
         let key_schema = key_field.map(|f| f.schema.clone());
         let key = value.get_index(self.key_index).cloned().unwrap_or(Value::Null);
-        let offset = encode_map(&TaskOffset {
-            task_generation: self.generation + 1,
-            current_iteration: self.count,
-            random_seed: Some(seed),
-        })
-        .map_err(|e| ConnectError::fatal_from("cannot encode offset", e))?;
+        // The TaskOffset layout, built directly rather than through serde: this runs per record.
+        let mut offset = OffsetMap::new();
+        offset.insert(GENERATION.to_owned(), (self.generation + 1).into());
+        offset.insert(ITERATION.to_owned(), self.count.into());
+        offset.insert(SEED.to_owned(), seed.into());
         let mut record = SourceRecord::new(
             self.partition.clone(),
             offset,

@@ -225,7 +225,11 @@ impl Struct {
             .fields()
             .get(index)
             .ok_or_else(|| SchemaError::new(format!("this struct has no field at index {index}")))?;
-        field.schema.validate(&value).map_err(|e| SchemaError::new(format!("field {}: {e}", field.name)))?;
+        // A nested struct built on this very schema was validated field by field already.
+        let prevalidated = matches!(&value, Value::Struct(s) if Arc::ptr_eq(s.schema(), &field.schema));
+        if !prevalidated {
+            field.schema.validate(&value).map_err(|e| SchemaError::new(format!("field {}: {e}", field.name)))?;
+        }
         self.values[index] = value;
         Ok(self)
     }
