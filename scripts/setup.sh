@@ -31,3 +31,5 @@ say "Rust: $(rustc --version)"
 say "Java: $(java -version 2>&1 | head -n1)"
 
 bash scripts/kafka.sh fetch
+# Kafka Connect itself: the oracle for the JSON golden vectors and the benchmark peer.
+bash scripts/kafka.sh fetch-connect

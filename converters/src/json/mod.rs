@@ -2,6 +2,7 @@
 //! envelope `{"schema":{…},"payload":…}`; with `false`, bare JSON. Bytes written are those
 //! Kafka's own converter writes for the same schema and value.
 
+mod decimal;
 mod read;
 mod write;
 
@@ -31,6 +32,25 @@ pub fn config_def() -> ConfigDef {
         )
         .define(
             ConfigKey::new(
+                "decimal.format",
+                ConfigType::String,
+                Importance::Low,
+                "How Decimal values are written: BASE64 (the unscaled bytes, base64-encoded) or NUMERIC (a JSON number).",
+            )
+            .default("BASE64")
+            .validator(Validator::OneOf(vec!["BASE64", "NUMERIC"])),
+        )
+        .define(
+            ConfigKey::new(
+                "replace.null.with.default",
+                ConfigType::Boolean,
+                Importance::Low,
+                "Write and read a null field that has a default as its default value; false keeps the null.",
+            )
+            .default("true"),
+        )
+        .define(
+            ConfigKey::new(
                 "schemas.cache.size",
                 ConfigType::Int,
                 Importance::High,
@@ -51,6 +71,7 @@ const WRITTEN_CACHE: usize = 16;
 #[derive(Debug)]
 pub struct JsonConverter {
     schemas_enable: bool,
+    opts: write::Opts,
     cache_size: usize,
     cache: Mutex<HashMap<String, Arc<Schema>>>,
     /// Serialized schemas of recently written records, by schema pointer.
@@ -65,6 +86,10 @@ impl JsonConverter {
         let c = config_def().parse(props)?;
         Ok(Self {
             schemas_enable: c.bool("schemas.enable"),
+            opts: write::Opts {
+                numeric_decimal: c.string("decimal.format").eq_ignore_ascii_case("NUMERIC"),
+                replace_null_with_default: c.bool("replace.null.with.default"),
+            },
             cache_size: c.long("schemas.cache.size").unwrap_or(1000) as usize,
             cache: Mutex::new(HashMap::new()),
             written: Mutex::new(Vec::new()),
@@ -80,7 +105,7 @@ impl JsonConverter {
             return Ok(bytes.clone());
         }
         let mut out = Vec::with_capacity(256);
-        write::schema(&mut out, schema, None)?;
+        write::schema(&mut out, schema, None, self.opts)?;
         let bytes: Arc<[u8]> = out.into();
         if let Ok(mut w) = self.written.lock() {
             if w.len() >= WRITTEN_CACHE {
@@ -98,7 +123,7 @@ impl JsonConverter {
         {
             return Ok(s.clone());
         }
-        let s = read::schema(j)?;
+        let s = read::schema(j, self.opts)?;
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= self.cache_size {
                 cache.clear();
@@ -135,10 +160,10 @@ impl Converter for JsonConverter {
                 None => out.extend_from_slice(b"null"),
             }
             out.extend_from_slice(b",\"payload\":");
-            write::value(out, schema.map(Arc::as_ref), value)?;
+            write::value(out, schema.map(Arc::as_ref), value, self.opts)?;
             out.push(b'}');
         } else {
-            write::value(out, schema.map(Arc::as_ref), value)?;
+            write::value(out, schema.map(Arc::as_ref), value, self.opts)?;
         }
         self.size_hint.store(out.len(), Ordering::Relaxed);
         Ok(true)
@@ -150,7 +175,7 @@ impl Converter for JsonConverter {
             ConnectError::data_from("converting byte[] to Kafka Connect data failed due to serialization error", e)
         })?;
         if !self.schemas_enable {
-            return Ok(SchemaAndValue { schema: None, value: read::value(None, &j)? });
+            return Ok(SchemaAndValue { schema: None, value: read::value(None, &j, self.opts)? });
         }
         let envelope = j.as_object().filter(|o| o.len() == 2 && o.contains_key("schema") && o.contains_key("payload"));
         let Some(envelope) = envelope else {
@@ -162,7 +187,7 @@ impl Converter for JsonConverter {
             serde_json::Value::Null => None,
             s => Some(self.cached_schema(s)?),
         };
-        let value = read::value(schema.as_deref(), &envelope["payload"])?;
+        let value = read::value(schema.as_deref(), &envelope["payload"], self.opts)?;
         Ok(SchemaAndValue { schema, value })
     }
 }

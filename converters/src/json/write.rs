@@ -4,13 +4,25 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use tributary_runtime::api::schema::{DECIMAL_NAME, DECIMAL_SCALE};
 use tributary_runtime::api::{ConnectError, ConnectResult, Schema, SchemaType, Value};
+
+/// Settings that change how values are written or read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Opts {
+    /// `decimal.format=NUMERIC`.
+    pub(crate) numeric_decimal: bool,
+    /// `replace.null.with.default`.
+    pub(crate) replace_null_with_default: bool,
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     // Most strings need no escape: check without early exit, which the compiler vectorizes.
-    let needs_escape = bytes.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    let needs_escape = bytes.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b >= 0xf0));
     if !needs_escape {
         out.extend_from_slice(bytes);
         out.push(b'"');
@@ -26,9 +38,27 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0c => b"\\f",
+            // Outside the BMP (4-byte UTF-8): Jackson writes the UTF-16 surrogate pair escaped.
+            0xf0..=0xff => {
+                out.extend_from_slice(&bytes[start..i]);
+                let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
+                let mut units = [0u16; 2];
+                for unit in ch.encode_utf16(&mut units) {
+                    let u = *unit as usize;
+                    out.extend_from_slice(&[
+                        b'\\',
+                        b'u',
+                        HEX[(u >> 12) & 15],
+                        HEX[(u >> 8) & 15],
+                        HEX[(u >> 4) & 15],
+                        HEX[u & 15],
+                    ]);
+                }
+                start = i + ch.len_utf8();
+                continue;
+            }
             0..=0x1f => {
                 out.extend_from_slice(&bytes[start..i]);
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
                 out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
                 start = i + 1;
                 continue;
@@ -98,6 +128,10 @@ pub(crate) fn java_float(out: &mut Vec<u8>, v: f64, sci: &[u8]) {
         digits[n] = c;
         n += 1;
     }
+    // Trailing zeros carry nothing (the layout below pads as Java does).
+    while n > 1 && digits[n - 1] == b'0' {
+        n -= 1;
+    }
     let digits = &digits[..n];
     if neg {
         out.push(b'-');
@@ -127,11 +161,18 @@ pub(crate) fn java_float(out: &mut Vec<u8>, v: f64, sci: &[u8]) {
     }
 }
 
-fn float(out: &mut Vec<u8>, v: f64, sci: std::fmt::Arguments<'_>) {
+/// Writes `v` as Java (17+ for two or more digits, 19+ always) prints it: the shortest digits
+/// that round-trip, but at least two significant digits, the pair closest to the exact value
+/// when one would do (`4.9E-324`, not `5.0E-324`).
+fn float<T: std::fmt::LowerExp + Copy>(out: &mut Vec<u8>, v: T, wide: f64) {
     use std::fmt::Write as _;
     let mut text = StackText::new();
-    let _ = text.write_fmt(sci);
-    java_float(out, v, text.bytes());
+    let _ = write!(text, "{v:e}");
+    if !text.bytes().contains(&b'.') {
+        text = StackText::new();
+        let _ = write!(text, "{v:.1e}");
+    }
+    java_float(out, wide, text.bytes());
 }
 
 fn int(out: &mut Vec<u8>, v: impl itoa_like::Int) {
@@ -170,19 +211,19 @@ mod itoa_like {
 }
 
 /// The schema in Kafka Connect's JSON schema form.
-pub(crate) fn schema(out: &mut Vec<u8>, s: &Schema, field_name: Option<&str>) -> ConnectResult<()> {
+pub(crate) fn schema(out: &mut Vec<u8>, s: &Schema, field_name: Option<&str>, opts: Opts) -> ConnectResult<()> {
     out.extend_from_slice(b"{\"type\":");
     string(out, s.kind().name());
     match s.kind() {
         SchemaType::Array => {
             out.extend_from_slice(b",\"items\":");
-            schema(out, elem(s, s.value_schema())?, None)?;
+            schema(out, elem(s, s.value_schema())?, None, opts)?;
         }
         SchemaType::Map => {
             out.extend_from_slice(b",\"keys\":");
-            schema(out, elem(s, s.key_schema())?, None)?;
+            schema(out, elem(s, s.key_schema())?, None, opts)?;
             out.extend_from_slice(b",\"values\":");
-            schema(out, elem(s, s.value_schema())?, None)?;
+            schema(out, elem(s, s.value_schema())?, None, opts)?;
         }
         SchemaType::Struct => {
             out.extend_from_slice(b",\"fields\":[");
@@ -190,7 +231,7 @@ pub(crate) fn schema(out: &mut Vec<u8>, s: &Schema, field_name: Option<&str>) ->
                 if i > 0 {
                     out.push(b',');
                 }
-                schema(out, &f.schema, Some(&f.name))?;
+                schema(out, &f.schema, Some(&f.name), opts)?;
             }
             out.push(b']');
         }
@@ -223,7 +264,7 @@ pub(crate) fn schema(out: &mut Vec<u8>, s: &Schema, field_name: Option<&str>) ->
     }
     if let Some(d) = s.default_value() {
         out.extend_from_slice(b",\"default\":");
-        value(out, Some(s), d)?;
+        value(out, Some(s), d, opts)?;
     }
     if let Some(f) = field_name {
         out.extend_from_slice(b",\"field\":");
@@ -238,11 +279,11 @@ fn elem<'a>(s: &Schema, e: Option<&'a std::sync::Arc<Schema>>) -> ConnectResult<
 }
 
 /// The value, checked against `schema` when there is one.
-pub(crate) fn value(out: &mut Vec<u8>, schema: Option<&Schema>, v: &Value) -> ConnectResult<()> {
+pub(crate) fn value(out: &mut Vec<u8>, schema: Option<&Schema>, v: &Value, opts: Opts) -> ConnectResult<()> {
     if v.is_null() {
         if let Some(s) = schema {
-            if let Some(d) = s.default_value() {
-                return value(out, Some(s), d);
+            if let Some(d) = s.default_value().filter(|_| opts.replace_null_with_default) {
+                return value(out, Some(s), d, opts);
             }
             if !s.is_optional() {
                 return Err(ConnectError::data(
@@ -264,10 +305,15 @@ pub(crate) fn value(out: &mut Vec<u8>, schema: Option<&Schema>, v: &Value) -> Co
         Value::Int16(n) => int(out, *n),
         Value::Int32(n) => int(out, *n),
         Value::Int64(n) => int(out, *n),
-        Value::Float32(f) => float(out, f64::from(*f), format_args!("{f:e}")),
-        Value::Float64(f) => float(out, *f, format_args!("{f:e}")),
+        Value::Float32(f) => float(out, *f, f64::from(*f)),
+        Value::Float64(f) => float(out, *f, *f),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::String(s) => string(out, s),
+        Value::Bytes(b) if opts.numeric_decimal && schema.is_some_and(|s| s.name() == Some(DECIMAL_NAME)) => {
+            let scale =
+                schema.and_then(|s| s.parameters().get(DECIMAL_SCALE)).and_then(|v| v.parse().ok()).unwrap_or(0);
+            out.extend_from_slice(super::decimal::to_text(b, scale).as_bytes());
+        }
         Value::Bytes(b) => {
             out.push(b'"');
             out.extend_from_slice(STANDARD.encode(b).as_bytes());
@@ -280,11 +326,11 @@ pub(crate) fn value(out: &mut Vec<u8>, schema: Option<&Schema>, v: &Value) -> Co
                 if i > 0 {
                     out.push(b',');
                 }
-                value(out, es, item)?;
+                value(out, es, item, opts)?;
             }
             out.push(b']');
         }
-        Value::Map(entries) => map(out, schema, entries)?,
+        Value::Map(entries) => map(out, schema, entries, opts)?,
         Value::Struct(st) => {
             let s = schema.unwrap_or(st.schema());
             if st.schema().as_ref() != s {
@@ -297,7 +343,7 @@ pub(crate) fn value(out: &mut Vec<u8>, schema: Option<&Schema>, v: &Value) -> Co
                 }
                 string(out, &f.name);
                 out.push(b':');
-                value(out, Some(&f.schema), st.get_index(f.index).unwrap_or(&Value::Null))?;
+                value(out, Some(&f.schema), st.get_index(f.index).unwrap_or(&Value::Null), opts)?;
             }
             out.push(b'}');
         }
@@ -305,7 +351,7 @@ pub(crate) fn value(out: &mut Vec<u8>, schema: Option<&Schema>, v: &Value) -> Co
     Ok(())
 }
 
-fn map(out: &mut Vec<u8>, schema: Option<&Schema>, entries: &[(Value, Value)]) -> ConnectResult<()> {
+fn map(out: &mut Vec<u8>, schema: Option<&Schema>, entries: &[(Value, Value)], opts: Opts) -> ConnectResult<()> {
     let ks = schema.and_then(|s| s.key_schema()).map(|a| a.as_ref());
     let vs = schema.and_then(|s| s.value_schema()).map(|a| a.as_ref());
     let object = match ks {
@@ -328,7 +374,7 @@ fn map(out: &mut Vec<u8>, schema: Option<&Schema>, entries: &[(Value, Value)]) -
                 }
             }
             out.push(b':');
-            value(out, vs, v)?;
+            value(out, vs, v, opts)?;
         }
         out.push(b'}');
     } else {
@@ -338,9 +384,9 @@ fn map(out: &mut Vec<u8>, schema: Option<&Schema>, entries: &[(Value, Value)]) -
                 out.push(b',');
             }
             out.push(b'[');
-            value(out, ks, k)?;
+            value(out, ks, k, opts)?;
             out.push(b',');
-            value(out, vs, v)?;
+            value(out, vs, v, opts)?;
             out.push(b']');
         }
         out.push(b']');
@@ -354,7 +400,7 @@ mod tests {
 
     fn f64s(v: f64) -> String {
         let mut out = Vec::new();
-        float(&mut out, v, format_args!("{v:e}"));
+        float(&mut out, v, v);
         String::from_utf8(out).unwrap()
     }
 
@@ -375,7 +421,7 @@ mod tests {
     fn float32_uses_its_own_shortest_digits() {
         let mut out = Vec::new();
         let f = 0.1f32;
-        float(&mut out, f64::from(f), format_args!("{f:e}"));
+        float(&mut out, f, f64::from(f));
         assert_eq!(out, b"0.1");
     }
 
@@ -389,6 +435,8 @@ mod tests {
         assert_eq!(f64s(1234567.0), "1234567.0");
         assert_eq!(f64s(-2.5e-10), "-2.5E-10");
         assert_eq!(f64s(f64::NAN), "NaN");
+        assert_eq!(f64s(4.9e-324), "4.9E-324");
+        assert_eq!(f64s(-0.0), "-0.0");
     }
 
     #[test]

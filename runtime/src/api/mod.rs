@@ -19,5 +19,5 @@ pub use error::{ConnectError, ConnectResult, ErrorKind};
 pub use record::{
     Header, Headers, OffsetMap, RecordMetadata, SinkRecord, SourceRecord, TopicPartition, decode_map, encode_map,
 };
-pub use schema::{Field, Schema, SchemaBuilder, SchemaError, SchemaType};
+pub use schema::{Field, Parameters, Schema, SchemaBuilder, SchemaError, SchemaType};
 pub use value::{Struct, Value};

@@ -6,7 +6,6 @@
 //! and for container types the schemas of their elements or fields. Schemas are immutable and
 //! shared behind [`Arc`], so a record costs one pointer per schema, not a copy.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -113,6 +112,37 @@ pub const TIME_NAME: &str = "org.apache.kafka.connect.data.Time";
 /// Name of the Timestamp logical type (INT64 milliseconds since the epoch).
 pub const TIMESTAMP_NAME: &str = "org.apache.kafka.connect.data.Timestamp";
 
+/// A schema's string parameters, kept in insertion order as Kafka Connect keeps them (its
+/// JSON and Avro forms list them in that order).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parameters(Vec<(String, String)>);
+
+impl Parameters {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+    /// Sets `key`, keeping its first position if it was set before.
+    pub fn insert(&mut self, key: String, value: String) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Number of parameters.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// In insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
 /// An immutable Connect schema. Build one with [`SchemaBuilder`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Schema {
@@ -122,7 +152,7 @@ pub struct Schema {
     name: Option<String>,
     version: Option<i32>,
     doc: Option<String>,
-    parameters: BTreeMap<String, String>,
+    parameters: Parameters,
     fields: Vec<Field>,
     key: Option<Arc<Schema>>,
     value: Option<Arc<Schema>>,
@@ -153,8 +183,8 @@ impl Schema {
     pub fn doc(&self) -> Option<&str> {
         self.doc.as_deref()
     }
-    /// String parameters (e.g. Decimal's `scale`).
-    pub fn parameters(&self) -> &BTreeMap<String, String> {
+    /// String parameters (e.g. Decimal's `scale`), in the order they were added.
+    pub fn parameters(&self) -> &Parameters {
         &self.parameters
     }
     /// Fields of a struct schema, in order; empty for other types.
@@ -270,7 +300,7 @@ impl SchemaBuilder {
                 name: None,
                 version: None,
                 doc: None,
-                parameters: BTreeMap::new(),
+                parameters: Parameters::default(),
                 fields: Vec::new(),
                 key: None,
                 value: None,
