@@ -61,6 +61,18 @@ pub fn config_def() -> ConfigDef {
         )
 }
 
+const NOT_AN_ENVELOPE: &str = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.";
+
+/// `{"schema": …, "payload": …}` and nothing else.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    schema: &'a serde_json::value::RawValue,
+    #[serde(borrow)]
+    payload: &'a serde_json::value::RawValue,
+}
+
 /// A schema and its serialized JSON.
 type WrittenSchema = (Arc<Schema>, Arc<[u8]>);
 
@@ -116,14 +128,17 @@ impl JsonConverter {
         Ok(bytes)
     }
 
-    fn cached_schema(&self, j: &serde_json::Value) -> ConnectResult<Arc<Schema>> {
-        let key = j.to_string();
+    /// The schema whose JSON text is `raw`, parsed once per distinct text.
+    fn cached_schema(&self, raw: &str) -> ConnectResult<Arc<Schema>> {
         if let Ok(cache) = self.cache.lock()
-            && let Some(s) = cache.get(&key)
+            && let Some(s) = cache.get(raw)
         {
             return Ok(s.clone());
         }
-        let s = read::schema(j, self.opts)?;
+        let j: serde_json::Value = serde_json::from_str(raw)
+            .map_err(|e| ConnectError::data_from("the envelope's schema is not valid JSON", e))?;
+        let s = read::schema(&j, self.opts)?;
+        let key = raw.to_owned();
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= self.cache_size {
                 cache.clear();
@@ -171,23 +186,26 @@ impl Converter for JsonConverter {
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
         let Some(bytes) = bytes else { return Ok(SchemaAndValue::null()) };
-        let j: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-            ConnectError::data_from("converting byte[] to Kafka Connect data failed due to serialization error", e)
-        })?;
+        let syntax =
+            |e| ConnectError::data_from("converting byte[] to Kafka Connect data failed due to serialization error", e);
         if !self.schemas_enable {
+            let j: serde_json::Value = serde_json::from_slice(bytes).map_err(syntax)?;
             return Ok(SchemaAndValue { schema: None, value: read::value(None, &j, self.opts)? });
         }
-        let envelope = j.as_object().filter(|o| o.len() == 2 && o.contains_key("schema") && o.contains_key("payload"));
-        let Some(envelope) = envelope else {
-            return Err(ConnectError::data(
-                "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.",
-            ));
+        // The schema is kept as raw text, so a schema seen before costs a lookup, not a parse.
+        let envelope: Envelope<'_> = match serde_json::from_slice(bytes) {
+            Ok(e) => e,
+            Err(e) => {
+                serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(syntax)?;
+                return Err(ConnectError::data_from(NOT_AN_ENVELOPE, e));
+            }
         };
-        let schema = match &envelope["schema"] {
-            serde_json::Value::Null => None,
-            s => Some(self.cached_schema(s)?),
+        let schema = match envelope.schema.get().trim() {
+            "null" => None,
+            raw => Some(self.cached_schema(raw)?),
         };
-        let value = read::value(schema.as_deref(), &envelope["payload"], self.opts)?;
+        let payload: serde_json::Value = serde_json::from_str(envelope.payload.get()).map_err(syntax)?;
+        let value = read::value(schema.as_deref(), &payload, self.opts)?;
         Ok(SchemaAndValue { schema, value })
     }
 }
