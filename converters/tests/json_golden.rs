@@ -89,7 +89,10 @@ fn tributary_writes_and_reads_what_kafka_connect_writes() {
                 continue;
             }
         };
-        if v.bytes.is_some() {
+        // Deliberate difference: Kafka reads the quoted non-finite floats it writes ("NaN",
+        // "Infinity") back as 0.0; Tributary reads them as the values they stand for.
+        let non_finite = v.name.contains("nan") || v.name.contains("infinity");
+        if v.bytes.is_some() && !(non_finite && v.schemas_enable) {
             let again = text(enveloped.from_connect("golden", read.schema.as_ref(), &read.value).unwrap_or(None));
             if again != v.readback {
                 failures.push(format!("{label}: read back as {again:?}, Kafka read back {:?}", v.readback));

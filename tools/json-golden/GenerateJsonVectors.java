@@ -78,6 +78,10 @@ public class GenerateJsonVectors {
         double[] doubles = {3.141592653589793, 0.1, 1.0e-5, 1.0e21, 100.0, -0.0, 1.0e7, 9999999.999, 0.001, 4.9e-324,
             1.7976931348623157e308, 123456789.125, 2.0e-3, 1.0e-3};
         for (int i = 0; i < doubles.length; i++) emit("float64_" + i, Schema.FLOAT64_SCHEMA, doubles[i]);
+        emit("float64_nan", Schema.FLOAT64_SCHEMA, Double.NaN);
+        emit("float64_infinity", Schema.FLOAT64_SCHEMA, Double.POSITIVE_INFINITY);
+        emit("float64_negative_infinity", Schema.FLOAT64_SCHEMA, Double.NEGATIVE_INFINITY);
+        emit("float32_nan", Schema.FLOAT32_SCHEMA, Float.NaN);
         emit("boolean", Schema.BOOLEAN_SCHEMA, true);
         emit("string", Schema.STRING_SCHEMA, "hello");
         emit("string_escapes", Schema.STRING_SCHEMA,

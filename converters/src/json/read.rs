@@ -91,8 +91,8 @@ pub(crate) fn value(schema: Option<&Schema>, j: &Json, opts: Opts) -> ConnectRes
         SchemaType::Int16 => Value::Int16(j.as_i64().and_then(|n| i16::try_from(n).ok()).ok_or_else(mismatch)?),
         SchemaType::Int32 => Value::Int32(j.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(mismatch)?),
         SchemaType::Int64 => Value::Int64(j.as_i64().ok_or_else(mismatch)?),
-        SchemaType::Float32 => Value::Float32(java_double(j.as_f64().ok_or_else(mismatch)?) as f32),
-        SchemaType::Float64 => Value::Float64(java_double(j.as_f64().ok_or_else(mismatch)?)),
+        SchemaType::Float32 => Value::Float32(float(j).ok_or_else(mismatch)? as f32),
+        SchemaType::Float64 => Value::Float64(float(j).ok_or_else(mismatch)?),
         SchemaType::Boolean => Value::Boolean(j.as_bool().ok_or_else(mismatch)?),
         SchemaType::String => Value::String(j.as_str().ok_or_else(mismatch)?.to_owned()),
         SchemaType::Bytes if j.is_number() && s.name() == Some(DECIMAL_NAME) => {
@@ -153,12 +153,33 @@ fn schemaless(j: &Json) -> Value {
         Json::Bool(b) => Value::Boolean(*b),
         Json::Number(n) => match n.as_i64() {
             Some(i) => Value::Int64(i),
-            None => Value::Float64(java_double(n.as_f64().unwrap_or(f64::NAN))),
+            None => Value::Float64(java_double(number_f64(n))),
         },
         Json::String(s) => Value::String(s.clone()),
         Json::Array(a) => Value::Array(a.iter().map(schemaless).collect()),
         Json::Object(o) => Value::Map(java_hash_map_order(o.iter().map(|(k, v)| (k, schemaless(v))).collect())),
     }
+}
+
+/// A floating point field: a number, or one of the quoted non-finite values Jackson writes.
+/// (Kafka's own reader turns those strings into 0.0; Tributary reads what they stand for.)
+fn float(j: &Json) -> Option<f64> {
+    match j {
+        Json::Number(n) => Some(java_double(number_f64(n))),
+        Json::String(s) => match s.as_str() {
+            "NaN" => Some(f64::NAN),
+            "Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A JSON number as a double; one beyond the range of a double is infinite, as Java's
+/// `BigDecimal.doubleValue` makes it.
+fn number_f64(n: &serde_json::Number) -> f64 {
+    n.as_f64().filter(|f| f.is_finite()).unwrap_or_else(|| n.to_string().parse().unwrap_or(f64::NAN))
 }
 
 /// Kafka reads JSON numbers as exact decimals, so a negative zero comes back as zero.

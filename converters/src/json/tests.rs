@@ -76,3 +76,24 @@ fn map_with_non_string_keys_is_an_array_of_pairs() {
     let out = text(conv(false).from_connect("t", Some(&s), &v).unwrap());
     assert_eq!(out, r#"[[1,"a"]]"#);
 }
+
+#[test]
+fn quoted_non_finite_floats_read_as_their_values() {
+    let back = conv(true)
+        .to_connect("t", Some(br#"{"schema":{"type":"double","optional":false},"payload":"-Infinity"}"#))
+        .unwrap();
+    assert_eq!(back.value, Value::Float64(f64::NEG_INFINITY));
+    let err = conv(true).to_connect("t", Some(br#"{"schema":{"type":"double","optional":false},"payload":"x"}"#));
+    assert!(err.is_err(), "other strings are not numbers");
+}
+
+#[test]
+fn overflowing_numbers_round_trip_as_kafka_writes_them() {
+    // Found by the fuzzer: a number beyond f64 reads as infinity and is written quoted.
+    let c = conv(false);
+    let read = c.to_connect("t", Some(b"1.7976931372485163E308")).unwrap();
+    let written = c.from_connect("t", read.schema.as_ref(), &read.value).unwrap().unwrap();
+    assert_eq!(written, b"\"Infinity\"");
+    let again = c.to_connect("t", Some(&written)).unwrap();
+    assert_eq!(c.from_connect("t", again.schema.as_ref(), &again.value).unwrap().unwrap(), written);
+}

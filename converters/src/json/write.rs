@@ -103,12 +103,13 @@ impl std::fmt::Write for StackText {
 /// Java's `Double.toString` / `Float.toString` layout for the shortest round-trip digits;
 /// `sci` is Rust's `{:e}` form of the same number (shortest digits, e.g. `-1.2345e3`).
 pub(crate) fn java_float(out: &mut Vec<u8>, v: f64, sci: &[u8]) {
+    // Jackson quotes the non-finite values (QUOTE_NON_NUMERIC_NUMBERS, on by default).
     if v.is_nan() {
-        out.extend_from_slice(b"NaN");
+        out.extend_from_slice(b"\"NaN\"");
         return;
     }
     if v.is_infinite() {
-        out.extend_from_slice(if v > 0.0 { b"Infinity" } else { b"-Infinity" });
+        out.extend_from_slice(if v > 0.0 { b"\"Infinity\"" } else { b"\"-Infinity\"" });
         return;
     }
     if v == 0.0 {
@@ -434,7 +435,8 @@ mod tests {
         assert_eq!(f64s(1e7), "1.0E7");
         assert_eq!(f64s(1234567.0), "1234567.0");
         assert_eq!(f64s(-2.5e-10), "-2.5E-10");
-        assert_eq!(f64s(f64::NAN), "NaN");
+        assert_eq!(f64s(f64::NAN), "\"NaN\"");
+        assert_eq!(f64s(f64::NEG_INFINITY), "\"-Infinity\"");
         assert_eq!(f64s(4.9e-324), "4.9E-324");
         assert_eq!(f64s(-0.0), "-0.0");
     }
