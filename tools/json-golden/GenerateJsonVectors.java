@@ -135,11 +135,33 @@ public class GenerateJsonVectors {
         emit("timestamp", Timestamp.SCHEMA, Timestamp.toLogical(Timestamp.SCHEMA, 1700000000123L));
         emit("timestamp_optional_null", Timestamp.builder().optional().build(), null);
 
+        // Shapes from Kafka's JsonConverterTest.
+        emit("array_of_arrays", SchemaBuilder.array(SchemaBuilder.array(Schema.INT8_SCHEMA).build()).build(),
+            Arrays.asList(Arrays.asList((byte) 1, (byte) 2), Collections.emptyList()));
+        Schema point = SchemaBuilder.struct().name("point").field("x", Schema.FLOAT32_SCHEMA).field("y", Schema.FLOAT32_SCHEMA).build();
+        Map<String, Struct> points = new LinkedHashMap<>();
+        points.put("origin", new Struct(point).put("x", 0.0f).put("y", 0.0f));
+        points.put("ünï", new Struct(point).put("x", -1.5f).put("y", 2.25f));
+        emit("map_of_structs", SchemaBuilder.map(Schema.STRING_SCHEMA, point).build(), points);
+        Map<Struct, Integer> structKeys = new LinkedHashMap<>();
+        structKeys.put(new Struct(point).put("x", 1.0f).put("y", 2.0f), 12);
+        emit("map_struct_keys", SchemaBuilder.map(point, Schema.INT32_SCHEMA).build(), structKeys);
+        emit("struct_empty", SchemaBuilder.struct().name("empty").build(), new Struct(SchemaBuilder.struct().name("empty").build()));
+        Schema withOptStruct = SchemaBuilder.struct().field("p", SchemaBuilder.struct().name("inner").field("a", Schema.STRING_SCHEMA).optional().build())
+            .field("é field", Schema.OPTIONAL_BOOLEAN_SCHEMA).build();
+        emit("struct_optional_struct_unset", withOptStruct, new Struct(withOptStruct));
+        emit("date_optional_default", Date.builder().optional().defaultValue(Date.toLogical(Date.SCHEMA, 0)).build(), null);
+        emit("time_midnight", Time.SCHEMA, Time.toLogical(Time.SCHEMA, 0));
+        emit("timestamp_negative", Timestamp.SCHEMA, Timestamp.toLogical(Timestamp.SCHEMA, -86400000L));
+        emit("int64_default_map", SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.INT64_SCHEMA).defaultValue(Collections.singletonMap("k", 1L)).build(), null);
         emit("schemaless_string", null, "free text");
         emit("schemaless_number", null, 42L);
         emit("schemaless_double", null, 2.75);
         emit("schemaless_list", null, Arrays.asList(1L, "two", true));
         emit("schemaless_map", null, Collections.singletonMap("k", Arrays.asList(1L, 2L)));
         emit("schemaless_null", null, null);
+        emit("schemaless_list_of_maps", null, Arrays.asList(Collections.singletonMap("a", 1L), Collections.singletonMap("b", null)));
+        emit("schemaless_bytes", null, new byte[] {9, 8, 7});
+        emit("schemaless_boolean", null, false);
     }
 }
