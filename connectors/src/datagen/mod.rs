@@ -9,9 +9,9 @@
 //! restarted task continues the same sequence). Every record carries the `long` headers
 //! `task.generation`, `task.id` and `current.iteration`. Ordering: per task. Unlike Confluent's
 //! task, which fails once `iterations` is reached, a finished task stays RUNNING and idle. The
-//! random values follow each quickstart's ranges, options and patterns, but not Confluent's
-//! exact distribution (its regex generator stops early at each optional position with
-//! probability 0.35; Tributary picks repetition counts uniformly).
+//! random values follow each quickstart's ranges, options and patterns, with the same length
+//! distribution for optional pattern tails (stop with probability 0.35 wherever the string may
+//! end, as Confluent's Generex does), but not the same random sequence.
 //!
 //! ```properties
 //! name=users

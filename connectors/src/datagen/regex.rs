@@ -78,27 +78,49 @@ impl Pattern {
 
     pub(crate) fn generate(&self, rng: &mut impl Rng) -> String {
         let mut out = String::with_capacity(self.0.len() + 8);
-        for (atom, min, max) in &self.0 {
-            let n = rng.random_range(*min..=*max);
-            for _ in 0..n {
-                match atom {
-                    Atom::Literal(c) => out.push(*c),
-                    Atom::Class(ranges) => {
-                        let total: u32 = ranges.iter().map(|(a, b)| *b as u32 - *a as u32 + 1).sum();
-                        let mut pick = rng.random_range(0..total);
-                        for (a, b) in ranges {
-                            let size = *b as u32 - *a as u32 + 1;
-                            if pick < size {
-                                out.push(char::from_u32(*a as u32 + pick).unwrap_or(*a));
-                                break;
-                            }
-                            pick -= size;
-                        }
-                    }
+        for (i, (atom, min, max)) in self.0.iter().enumerate() {
+            // Where the string could already end (everything after is optional), stop with
+            // probability 0.35, as the Generex library behind Confluent's datagen does; other
+            // optional repetitions are drawn uniformly.
+            let tail_optional = self.0[i + 1..].iter().all(|(_, min, _)| *min == 0);
+            let n = if tail_optional {
+                let mut n = *min;
+                while n < *max && !rng.random_bool(EARLY_STOP) {
+                    n += 1;
                 }
+                n
+            } else {
+                rng.random_range(*min..=*max)
+            };
+            for _ in 0..n {
+                push_atom(&mut out, atom, rng);
+            }
+            if tail_optional && n < *max {
+                break;
             }
         }
         out
+    }
+}
+
+/// Probability of stopping at a point where the pattern may end (Generex's choice).
+const EARLY_STOP: f64 = 0.35;
+
+fn push_atom(out: &mut String, atom: &Atom, rng: &mut impl Rng) {
+    match atom {
+        Atom::Literal(c) => out.push(*c),
+        Atom::Class(ranges) => {
+            let total: u32 = ranges.iter().map(|(a, b)| *b as u32 - *a as u32 + 1).sum();
+            let mut pick = rng.random_range(0..total);
+            for (a, b) in ranges {
+                let size = *b as u32 - *a as u32 + 1;
+                if pick < size {
+                    out.push(char::from_u32(*a as u32 + pick).unwrap_or(*a));
+                    break;
+                }
+                pick -= size;
+            }
+        }
     }
 }
 
@@ -144,6 +166,21 @@ mod tests {
         let p = Pattern::parse("Page_[1-9][0-9]?").unwrap();
         let s = p.generate(&mut rng);
         assert!(s.starts_with("Page_") && (6..=7).contains(&s.len()), "{s}");
+    }
+
+    #[test]
+    fn optional_tails_stop_early_like_generex() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let p = Pattern::parse("City_[1-9]{0,2}").unwrap();
+        let mut counts = [0usize; 3];
+        for _ in 0..20_000 {
+            counts[p.generate(&mut rng).len() - 5] += 1;
+        }
+        // Expected 35 %, 22.75 %, 42.25 %.
+        let share = |i: usize| counts[i] as f64 / 20_000.0;
+        assert!((share(0) - 0.35).abs() < 0.02, "{counts:?}");
+        assert!((share(1) - 0.2275).abs() < 0.02, "{counts:?}");
+        assert!((share(2) - 0.4225).abs() < 0.02, "{counts:?}");
     }
 
     #[test]
