@@ -85,7 +85,7 @@ impl LocalKafka {
         std::fs::write(&props, server_properties(&dir, port))?;
         std::fs::write(&log4j, log4j_properties(&log))?;
         if !dir.join("data").join("meta.properties").exists() {
-            let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+            let id = cluster_id();
             tracing::info!(dir = %dir.display(), "formatting a new KRaft log directory");
             let out = java(&libs, &log4j)
                 .args(["kafka.tools.StorageTool", "format", "-t", &id, "-c"])
@@ -148,6 +148,17 @@ impl LocalKafka {
     }
 }
 
+/// A random Kafka cluster id: 16 bytes in URL-safe base64, never starting with '-' (the
+/// storage tool would read it as an option; Kafka's own `Uuid.randomUuid` avoids it too).
+fn cluster_id() -> String {
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
+}
+
 /// Whether a Kafka broker answers a metadata request at `bootstrap`.
 pub(crate) async fn ping(bootstrap: &str) -> bool {
     let bootstrap = bootstrap.to_owned();
@@ -158,4 +169,16 @@ pub(crate) async fn ping(bootstrap: &str) -> bool {
     })
     .await
     .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cluster_ids_are_valid_for_the_storage_tool() {
+        for _ in 0..2000 {
+            let id = super::cluster_id();
+            assert_eq!(id.len(), 22);
+            assert!(!id.starts_with('-'), "{id}");
+        }
+    }
 }

@@ -47,7 +47,7 @@ fn dev_runs_kafka_and_a_worker_and_stops_both_on_ctrl_c() {
         .arg("--connector")
         .arg(&conn)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(dir.path().join("dev.log")).unwrap()))
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
@@ -55,7 +55,11 @@ fn dev_runs_kafka_and_a_worker_and_stops_both_on_ctrl_c() {
     let mut line = String::new();
     while !printed.contains("Ready in") {
         line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "dev exited early:\n{printed}");
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "dev exited early:\n{printed}\n{}",
+            std::fs::read_to_string(dir.path().join("dev.log")).unwrap_or_default()
+        );
         printed.push_str(&line);
     }
     for what in
