@@ -33,3 +33,5 @@ say "Java: $(java -version 2>&1 | head -n1)"
 bash scripts/kafka.sh fetch
 # Kafka Connect itself: the oracle for the JSON golden vectors and the benchmark peer.
 bash scripts/kafka.sh fetch-connect
+# Confluent's Python client: the outside client of the Avro and schema registry interop tests.
+bash scripts/python-env.sh >/dev/null

@@ -168,3 +168,35 @@ pub fn topic_end_offset(bootstrap: &str, topic: &str) -> anyhow::Result<i64> {
     }
     Ok(total)
 }
+
+static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// The Python interpreter of the virtualenv with Confluent's client (`confluent-kafka[avro]`),
+/// created on first use by `scripts/python-env.sh`, or `TRIBUTARY_PYTHON` when set. `None`
+/// (after printing what to install) when it cannot be had outside CI; panics in CI.
+pub fn confluent_python() -> Option<PathBuf> {
+    let found = PYTHON.get_or_init(|| {
+        if let Ok(p) = std::env::var("TRIBUTARY_PYTHON")
+            && !p.is_empty()
+        {
+            return Ok(PathBuf::from(p));
+        }
+        let script = repo_root().join("scripts").join("python-env.sh");
+        let out =
+            Command::new("bash").arg(&script).output().map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        if !out.status.success() {
+            return Err(format!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    });
+    match found {
+        Ok(p) => Some(p.clone()),
+        Err(why) if in_ci() => panic!("CI=true and no Python client env: {why}"),
+        Err(why) => {
+            eprintln!(
+                "SKIPPED: no Python env with confluent-kafka ({why}). Install python3 and python3-venv, then run scripts/python-env.sh."
+            );
+            None
+        }
+    }
+}
