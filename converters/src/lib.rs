@@ -2,8 +2,10 @@
 //! ByteArrayConverter, and the SimpleHeaderConverter. [`register`] adds them to a registry
 //! under their Kafka Connect class names.
 
+pub mod avro;
 pub mod bytes;
 pub mod json;
+pub mod registry;
 pub mod string;
 
 use std::sync::Arc;

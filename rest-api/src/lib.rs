@@ -3,6 +3,8 @@
 //! `GET /connectors/{name}/config` and `GET /connectors/{name}/status`, with Kafka Connect's
 //! JSON shapes and `{"error_code", "message"}` error bodies.
 
+pub mod registry;
+
 use std::sync::Arc;
 
 use axum::extract::{Path, State};

@@ -1,0 +1,1 @@
+//! Confluent Schema Registry REST API over the store in `tributary_converters::registry`.
