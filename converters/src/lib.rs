@@ -1,5 +1,5 @@
 //! Converters for Tributary: Kafka Connect's JsonConverter, StringConverter and
-//! ByteArrayConverter, and the SimpleHeaderConverter. [`register`] adds them to a registry
+//! ByteArrayConverter, Confluent's AvroConverter, and the SimpleHeaderConverter. [`register`] adds them to a registry
 //! under their Kafka Connect class names.
 
 pub mod avro;
@@ -22,6 +22,9 @@ fn string(props: &Props, _is_key: bool) -> ConnectResult<Box<dyn Converter>> {
 fn bytes(_props: &Props, _is_key: bool) -> ConnectResult<Box<dyn Converter>> {
     Ok(Box::new(bytes::ByteArrayConverter))
 }
+fn avro(props: &Props, is_key: bool) -> ConnectResult<Box<dyn Converter>> {
+    Ok(Box::new(avro::AvroConverter::new(props, is_key)?))
+}
 fn simple_header(_props: &Props) -> ConnectResult<Box<dyn HeaderConverter>> {
     Ok(Box::new(string::SimpleHeaderConverter))
 }
@@ -31,6 +34,7 @@ pub fn register(registry: &mut Registry) {
     registry.add_converter(ConverterPlugin { class: json::CLASS, aliases: &["json"], factory: Arc::new(json) });
     registry.add_converter(ConverterPlugin { class: string::CLASS, aliases: &["string"], factory: Arc::new(string) });
     registry.add_converter(ConverterPlugin { class: bytes::CLASS, aliases: &["bytes"], factory: Arc::new(bytes) });
+    registry.add_converter(ConverterPlugin { class: avro::CLASS, aliases: &["avro"], factory: Arc::new(avro) });
     registry.add_header_converter(HeaderConverterPlugin {
         class: string::HEADER_CLASS,
         aliases: &[],

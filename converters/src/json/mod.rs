@@ -4,7 +4,7 @@
 
 mod decimal;
 mod read;
-mod write;
+pub(crate) mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -448,3 +448,10 @@ mod tests {
         assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\n\\u001Fé\"");
     }
 }
+
+/// A float as Jackson writes it (`Float.toString` / `Double.toString`), as a JSON value.
+pub(crate) fn java_float_json<T: std::fmt::LowerExp + Copy>(v: T, wide: f64) -> serde_json::Value {
+    let mut out = Vec::with_capacity(24);
+    float(&mut out, v, wide);
+    serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null)
+}

@@ -204,6 +204,11 @@ impl Schema {
         self.value.as_ref()
     }
 
+    /// A builder starting from this schema (to derive a changed copy, e.g. not optional).
+    pub fn to_builder(&self) -> SchemaBuilder {
+        SchemaBuilder { schema: self.clone() }
+    }
+
     /// A required schema of a primitive type.
     pub fn primitive(kind: SchemaType) -> Arc<Schema> {
         SchemaBuilder::new(kind).build_arc()
