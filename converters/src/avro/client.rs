@@ -6,7 +6,9 @@
 use std::future::Future;
 use std::sync::mpsc;
 
-use schema_registry_converter::async_impl::schema_registry::{SrSettings, get_schema_by_id, perform_sr_call, post_schema};
+use schema_registry_converter::async_impl::schema_registry::{
+    SrSettings, get_schema_by_id, perform_sr_call, post_schema,
+};
 use schema_registry_converter::error::SRCError;
 use schema_registry_converter::schema_registry_common::{SchemaType, SrCall, SuppliedSchema};
 use tokio::runtime::Runtime;
@@ -94,7 +96,9 @@ impl RegistryClient {
         });
         let wait = move || rx.recv();
         let got = match tokio::runtime::Handle::try_current() {
-            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(wait),
+            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(wait)
+            }
             _ => wait(),
         };
         got.unwrap_or_else(|_| Err(gone()))
@@ -139,7 +143,9 @@ impl RegistryClient {
             .map_err(|e| to_connect_error(&format!("cannot fetch the latest schema of subject {subject}"), e))
             .and_then(|r| match (r.id, r.schema) {
                 (Some(id), Some(schema)) => Ok((id, schema)),
-                _ => Err(ConnectError::data(format!("the schema registry answered no id and schema for subject {subject}"))),
+                _ => Err(ConnectError::data(format!(
+                    "the schema registry answered no id and schema for subject {subject}"
+                ))),
             })
     }
 }

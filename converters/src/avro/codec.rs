@@ -52,7 +52,8 @@ pub(crate) enum Plan {
 
 /// Pairs `schema` with `node`.
 pub(crate) fn plan(schema: &Arc<Schema>, node: &Node) -> Result<Plan, MappingError> {
-    let mismatch = || MappingError(format!("Connect schema {} does not match Avro type {}", schema.describe(), node.type_name()));
+    let mismatch =
+        || MappingError(format!("Connect schema {} does not match Avro type {}", schema.describe(), node.type_name()));
     Ok(match &node.ty {
         Avro::Union(members) if is_union(schema) => {
             let mut branches = Vec::with_capacity(members.len());
@@ -235,7 +236,8 @@ impl Plan {
                         (Value::Null, Some(d)) => d,
                         _ => v,
                     };
-                    p.encode(v, out).map_err(|e| MappingError(format!("field {}: {}", schema.fields()[i].name, e.0)))?;
+                    p.encode(v, out)
+                        .map_err(|e| MappingError(format!("field {}: {}", schema.fields()[i].name, e.0)))?;
                 }
             }
             (p, v) => return type_error(p, v),
@@ -252,7 +254,9 @@ impl Plan {
                 b => return fail(format!("invalid boolean byte {b}")),
             },
             Plan::Int8 => Value::Int8(i8::try_from(r.int()?).map_err(|_| MappingError("int8 out of range".into()))?),
-            Plan::Int16 => Value::Int16(i16::try_from(r.int()?).map_err(|_| MappingError("int16 out of range".into()))?),
+            Plan::Int16 => {
+                Value::Int16(i16::try_from(r.int()?).map_err(|_| MappingError("int16 out of range".into()))?)
+            }
             Plan::Int32 => Value::Int32(r.int()?),
             Plan::Long => Value::Int64(r.long()?),
             Plan::Float => Value::Float32(f32::from_le_bytes(r.array()?)),

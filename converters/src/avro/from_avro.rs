@@ -132,7 +132,10 @@ fn convert(
                     b = b.parameter(format!("{FIELD_DOC_PREFIX}{}", f.name), d.clone());
                 }
                 let mut fs = convert(&f.schema, false, f.default.as_ref(), None, meta)?;
-                if meta && let Some(Json::Object(params)) = f.props.iter().find(|(k, _)| k == "connect.parameters").map(|(_, v)| v) {
+                if meta
+                    && let Some(Json::Object(params)) =
+                        f.props.iter().find(|(k, _)| k == "connect.parameters").map(|(_, v)| v)
+                {
                     let mut fb = fs.to_builder();
                     for (k, v) in params {
                         fb = fb.parameter(k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
@@ -178,7 +181,9 @@ fn convert(
                     if b.clone().build().field(&name).is_some() {
                         return fail("Multiple union schemas map to the Connect union field name");
                     }
-                    b = b.field(name, Arc::new(convert(m, true, None, None, meta)?)).map_err(|e| MappingError(e.to_string()))?;
+                    b = b
+                        .field(name, Arc::new(convert(m, true, None, None, meta)?))
+                        .map_err(|e| MappingError(e.to_string()))?;
                 }
             }
             b
@@ -305,15 +310,23 @@ fn default_value(s: &Schema, node: &Node, d: &Json) -> Result<Value, MappingErro
         }
         (Avro::Array(items), SchemaType::Array) => {
             let elem = s.value_schema().ok_or_else(bad)?;
-            Value::Array(d.as_array().ok_or_else(bad)?.iter().map(|e| default_value(elem, items, e)).collect::<Result<_, _>>()?)
+            Value::Array(
+                d.as_array()
+                    .ok_or_else(bad)?
+                    .iter()
+                    .map(|e| default_value(elem, items, e))
+                    .collect::<Result<_, _>>()?,
+            )
         }
         (Avro::Map(values), SchemaType::Map) => {
             let vs = s.value_schema().ok_or_else(bad)?;
             let o = d.as_object().ok_or_else(bad)?;
             Value::Map(
-                o.iter()
-                    .map(|(k, v)| Ok((Value::String(k.clone()), default_value(vs, values, v)?)))
-                    .collect::<Result<_, MappingError>>()?,
+                o.iter().map(|(k, v)| Ok((Value::String(k.clone()), default_value(vs, values, v)?))).collect::<Result<
+                    _,
+                    MappingError,
+                >>(
+                )?,
             )
         }
         (Avro::Record(r), SchemaType::Struct) => {
@@ -334,7 +347,8 @@ fn default_value(s: &Schema, node: &Node, d: &Json) -> Result<Value, MappingErro
             Some(m) if s.kind() == SchemaType::Struct && s.name() == Some(UNION_NAME) => {
                 let field = s.field(&union_member_name(m)).ok_or_else(bad)?;
                 let mut st = Struct::new(Arc::new(s.clone())).map_err(|e| MappingError(e.to_string()))?;
-                st.put_index(field.index, default_value(&field.schema, m, d)?).map_err(|e| MappingError(e.to_string()))?;
+                st.put_index(field.index, default_value(&field.schema, m, d)?)
+                    .map_err(|e| MappingError(e.to_string()))?;
                 Value::Struct(st)
             }
             Some(m) => default_value(s, m, d)?,

@@ -7,9 +7,9 @@ mod client;
 pub(crate) mod codec;
 pub(crate) mod from_avro;
 pub(crate) mod schema;
-pub(crate) mod to_avro;
 #[cfg(test)]
 mod tests;
+pub(crate) mod to_avro;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -152,6 +152,15 @@ pub fn config_def() -> ConfigDef {
         )
         .define(
             ConfigKey::new(
+                "generalized.sum.type.support",
+                ConfigType::Boolean,
+                Importance::Low,
+                "Confluent's generalized sum types (connect_union_N). Not supported by Tributary: must stay false.",
+            )
+            .default("false"),
+        )
+        .define(
+            ConfigKey::new(
                 "request.timeout.ms",
                 ConfigType::Int,
                 Importance::Low,
@@ -207,14 +216,20 @@ pub struct AvroConverter {
 fn auth(c: &tributary_runtime::api::Config, urls: &mut [String]) -> ConnectResult<Auth> {
     if c.string("bearer.auth.credentials.source").eq_ignore_ascii_case("STATIC_TOKEN") {
         let Some(t) = c.password("bearer.auth.token") else {
-            return Err(ConnectError::config("bearer.auth.token", "required with bearer.auth.credentials.source=STATIC_TOKEN"));
+            return Err(ConnectError::config(
+                "bearer.auth.token",
+                "required with bearer.auth.credentials.source=STATIC_TOKEN",
+            ));
         };
         return Ok(Auth::Bearer(t.expose().to_owned()));
     }
     if c.string("basic.auth.credentials.source").eq_ignore_ascii_case("USER_INFO") {
         let info = c.password("basic.auth.user.info");
         let Some((user, pass)) = info.as_ref().and_then(|p| p.expose().split_once(':')) else {
-            return Err(ConnectError::config("basic.auth.user.info", "must be user:password with basic.auth.credentials.source=USER_INFO"));
+            return Err(ConnectError::config(
+                "basic.auth.user.info",
+                "must be user:password with basic.auth.credentials.source=USER_INFO",
+            ));
         };
         return Ok(Auth::Basic(user.to_owned(), pass.to_owned()));
     }
@@ -243,13 +258,23 @@ impl AvroConverter {
                 "true is not supported by Tributary's AvroConverter; remove it or set it to false",
             ));
         }
-        let mut urls: Vec<String> = c.list("schema.registry.url").into_iter().map(|u| u.trim_end_matches('/').to_owned()).collect();
+        if c.bool("generalized.sum.type.support") {
+            return Err(ConnectError::config(
+                "generalized.sum.type.support",
+                "true is not supported by Tributary's AvroConverter; remove it or set it to false",
+            ));
+        }
+        let mut urls: Vec<String> =
+            c.list("schema.registry.url").into_iter().map(|u| u.trim_end_matches('/').to_owned()).collect();
         if urls.is_empty() {
             return Err(ConnectError::config("schema.registry.url", "at least one URL is required"));
         }
         for u in &urls {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(ConnectError::config("schema.registry.url", format!("'{u}' is not an http:// or https:// URL")));
+                return Err(ConnectError::config(
+                    "schema.registry.url",
+                    format!("'{u}' is not an http:// or https:// URL"),
+                ));
             }
         }
         let auth = auth(&c, &mut urls)?;
@@ -302,7 +327,8 @@ impl AvroConverter {
             })?;
             if self.latest_strict {
                 let ours = apache_avro::Schema::parse_str(&text).map_err(|e| ConnectError::data(e.to_string()))?;
-                let theirs = apache_avro::Schema::parse_str(&latest_text).map_err(|e| ConnectError::data(e.to_string()))?;
+                let theirs =
+                    apache_avro::Schema::parse_str(&latest_text).map_err(|e| ConnectError::data(e.to_string()))?;
                 apache_avro::schema_compatibility::SchemaCompatibility::can_read(&ours, &theirs).map_err(|e| {
                     ConnectError::data(format!(
                         "the latest schema of subject {subject} (id {id}) cannot read records of schema {text}: {e}"
@@ -310,7 +336,9 @@ impl AvroConverter {
                 })?;
             }
             let plan = codec::plan(schema, &latest).map_err(|e| {
-                ConnectError::data(format!("records cannot be written with the latest schema of subject {subject} (id {id}): {e}"))
+                ConnectError::data(format!(
+                    "records cannot be written with the latest schema of subject {subject} (id {id}): {e}"
+                ))
             })?;
             (id, plan)
         } else {
@@ -404,9 +432,9 @@ impl Converter for AvroConverter {
         let w = self.writer(topic, schema)?;
         out.push(MAGIC);
         out.extend_from_slice(&w.id.to_be_bytes());
-        w.plan
-            .encode(value, out)
-            .map_err(|e| ConnectError::data(format!("cannot write Avro for topic {topic} (schema id {}): {e}", w.id)))?;
+        w.plan.encode(value, out).map_err(|e| {
+            ConnectError::data(format!("cannot write Avro for topic {topic} (schema id {}): {e}", w.id))
+        })?;
         Ok(true)
     }
 

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use tributary_runtime::api::{Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 use super::codec::{Reader, plan};
+use super::from_avro::to_connect;
 use super::schema::{parse, to_json};
 use super::to_avro::{Options, from_connect};
-use super::from_avro::to_connect;
 
 const META: Options = Options { meta: true };
 
@@ -71,7 +71,8 @@ fn user_schema() -> Arc<Schema> {
         .and_then(|b| {
             b.field(
                 "by_id",
-                SchemaBuilder::map(Schema::primitive(SchemaType::Int32), Schema::primitive(SchemaType::String)).build_arc(),
+                SchemaBuilder::map(Schema::primitive(SchemaType::Int32), Schema::primitive(SchemaType::String))
+                    .build_arc(),
             )
         })
         .and_then(|b| b.field("small", Schema::primitive(SchemaType::Int16)))
@@ -178,7 +179,10 @@ fn avro_written_by_others_maps_to_connect() {
     let schema = to_connect(&node, Some(4), true).expect("maps");
     assert_eq!(schema.name(), Some("iot.Reading"));
     assert_eq!(schema.version(), Some(4));
-    assert_eq!(schema.parameters().get("io.confluent.connect.avro.record.doc").map(String::as_str), Some("one reading"));
+    assert_eq!(
+        schema.parameters().get("io.confluent.connect.avro.record.doc").map(String::as_str),
+        Some("one reading")
+    );
     let kind = &schema.field("kind").expect("kind").schema;
     assert_eq!(kind.kind(), SchemaType::String);
     assert_eq!(kind.parameters().get("io.confluent.connect.avro.Enum").map(String::as_str), Some("iot.Kind"));
@@ -190,7 +194,10 @@ fn avro_written_by_others_maps_to_connect() {
     assert_eq!(level.default_value(), Some(&Value::Int32(5)));
     assert_eq!(level.parameters().get("io.confluent.connect.avro.field.default").map(String::as_str), Some("true"));
     assert_eq!(schema.field("at").expect("at").schema.name(), Some("org.apache.kafka.connect.data.Timestamp"));
-    assert_eq!(schema.field("raw").expect("raw").schema.parameters().get("connect.fixed.size").map(String::as_str), Some("2"));
+    assert_eq!(
+        schema.field("raw").expect("raw").schema.parameters().get("connect.fixed.size").map(String::as_str),
+        Some("2")
+    );
 
     // Encode with apache-avro, decode with ours.
     use apache_avro::types::Value as A;
@@ -236,4 +243,44 @@ fn hostile_bytes_are_errors_not_panics() {
     for bad in [&[0x02, 0xfe, 0xff, 0xff, 0xff, 0x0f][..], &[0x02, 0x00, 0x01][..], &[0xff; 12][..]] {
         assert!(p.decode(&mut Reader::new(bad)).is_err());
     }
+}
+
+#[test]
+fn bad_configs_name_the_key() {
+    use std::collections::BTreeMap;
+    let make = |pairs: &[(&str, &str)]| {
+        let props: BTreeMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        super::AvroConverter::new(&props, false).map(|_| ()).map_err(|e| e.chain())
+    };
+    let e = make(&[]).expect_err("url required");
+    assert!(e.contains("schema.registry.url"), "{e}");
+    let e = make(&[("schema.registry.url", "localhost:8081")]).expect_err("scheme");
+    assert!(e.contains("schema.registry.url") && e.contains("http://"), "{e}");
+    let e = make(&[("schema.registry.url", "http://r:8081"), ("enhanced.avro.schema.support", "true")])
+        .expect_err("enhanced");
+    assert!(e.contains("enhanced.avro.schema.support"), "{e}");
+    let e = make(&[("schema.registry.url", "http://r:8081"), ("basic.auth.credentials.source", "USER_INFO")])
+        .expect_err("user info");
+    assert!(e.contains("basic.auth.user.info"), "{e}");
+    let e = make(&[("schema.registry.url", "http://r:8081"), ("value.subject.name.strategy", "Nope")])
+        .expect_err("strategy");
+    assert!(e.contains("value.subject.name.strategy"), "{e}");
+    make(&[
+        ("schema.registry.url", "http://u:p@r:8081,http://s:8081"),
+        ("value.subject.name.strategy", "RecordNameStrategy"),
+    ])
+    .expect("valid");
+}
+
+#[test]
+fn secrets_stay_out_of_debug_output() {
+    use std::collections::BTreeMap;
+    let props: BTreeMap<String, String> = [
+        ("schema.registry.url".to_owned(), "http://r:8081".to_owned()),
+        ("basic.auth.credentials.source".to_owned(), "USER_INFO".to_owned()),
+        ("basic.auth.user.info".to_owned(), "alice:s3cr3t".to_owned()),
+    ]
+    .into();
+    let c = super::AvroConverter::new(&props, false).expect("converter");
+    assert!(!format!("{c:?}").contains("s3cr3t"));
 }

@@ -138,13 +138,17 @@ impl Ctx {
                     Node::new(Avro::Map(Box::new(self.convert(v, false)?)))
                 } else {
                     let (name, props) = match s.name() {
-                        None => (Name { name: MAP_ENTRY.to_owned(), namespace: Some(NAMESPACE.to_owned()) }, Vec::new()),
-                        Some(n) => {
-                            (Name::parse(n), vec![("connect.internal.type".to_owned(), Json::String(MAP_ENTRY.to_owned()))])
+                        None => {
+                            (Name { name: MAP_ENTRY.to_owned(), namespace: Some(NAMESPACE.to_owned()) }, Vec::new())
                         }
+                        Some(n) => (
+                            Name::parse(n),
+                            vec![("connect.internal.type".to_owned(), Json::String(MAP_ENTRY.to_owned()))],
+                        ),
                     };
                     let fields = vec![self.field("key", k, None)?, self.field("value", v, None)?];
-                    let entry = Node::new(Avro::Record(Arc::new(Record { name, doc: None, fields, props, aliases: vec![] })));
+                    let entry =
+                        Node::new(Avro::Record(Arc::new(Record { name, doc: None, fields, props, aliases: vec![] })));
                     Node::new(Avro::Array(Box::new(entry)))
                 }
             }
@@ -257,7 +261,15 @@ impl Ctx {
             None if fs.is_optional() => Some(Json::Null),
             None => None,
         };
-        Ok(RecordField { name: name.to_owned(), schema, doc, default, order: None, aliases: vec![], props: Props::new() })
+        Ok(RecordField {
+            name: name.to_owned(),
+            schema,
+            doc,
+            default,
+            order: None,
+            aliases: vec![],
+            props: Props::new(),
+        })
     }
 }
 
@@ -342,4 +354,3 @@ pub(crate) fn default_json(s: &Schema, v: &Value) -> Result<Json, MappingError> 
         (k, v) => return fail(format!("default value {} does not match schema type {}", v.type_name(), k.name())),
     })
 }
-
