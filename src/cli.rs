@@ -29,13 +29,45 @@ pub(crate) enum Command {
     /// starting anything, and runs until SIGINT or SIGTERM, when it stops polling, stores
     /// offsets of acknowledged records and exits.
     Standalone(StandaloneArgs),
-    /// Run everything on this machine: Apache Kafka and a worker with its REST API.
+    /// Run everything on this machine: Apache Kafka, a schema registry and a worker with its REST API.
     ///
     /// Starts a single-node Apache Kafka (KRaft) from the jars cached by `scripts/kafka.sh
-    /// fetch` as a child process (or uses --bootstrap-servers), then a worker whose offsets and
+    /// fetch` as a child process (or uses --bootstrap-servers), then the schema registry on
+    /// --registry-port (schemas in the `_schemas` topic), then a worker whose offsets and
     /// broker data live under --data-dir, and the connectors given with --connector. Ctrl-C stops
     /// the connectors, then the broker.
     Dev(DevArgs),
+    /// Run the embedded Confluent-compatible schema registry.
+    ///
+    /// Serves Confluent Schema Registry's REST API (subjects, versions, ids, compatibility,
+    /// config, mode) for AVRO and JSON schemas, stored in a compacted Kafka topic (`_schemas`)
+    /// in Confluent's record format, so a restarted registry finds every schema again. Reads
+    /// Confluent's schema-registry.properties keys: listeners, kafkastore.bootstrap.servers,
+    /// kafkastore.topic, kafkastore.topic.replication.factor, kafkastore.timeout.ms,
+    /// schema.compatibility.level, and kafkastore.security.*/sasl.*/ssl.* for the Kafka clients;
+    /// flags override the file. Stops on SIGINT or SIGTERM.
+    SchemaRegistry(SchemaRegistryArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SchemaRegistryArgs {
+    /// Confluent schema-registry.properties file (listeners, kafkastore.bootstrap.servers,
+    /// kafkastore.topic, schema.compatibility.level, ...).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) properties: Option<PathBuf>,
+    /// Where to serve the API, e.g. http://0.0.0.0:8081 (default; overrides `listeners`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) listeners: Option<String>,
+    /// Kafka cluster holding the schemas topic (overrides `kafkastore.bootstrap.servers`).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) bootstrap_servers: Option<String>,
+    /// Topic holding the schemas, created compacted with 1 partition if missing (default
+    /// `_schemas`; overrides `kafkastore.topic`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) topic: Option<String>,
+    /// Keep schemas in this process only, without Kafka (they are lost on exit).
+    #[arg(long)]
+    pub(crate) in_memory: bool,
 }
 
 #[derive(Debug, Args)]
@@ -57,8 +89,8 @@ pub(crate) struct DevArgs {
     /// Port of the REST API.
     #[arg(long, default_value_t = 8083)]
     pub(crate) rest_port: u16,
-    /// Port reserved for the embedded schema registry. Tributary does not serve a schema registry
-    /// yet; the port is printed so configs can be written against it now.
+    /// Port of the embedded Confluent-compatible schema registry (schemas persisted in the
+    /// `_schemas` topic of the dev broker).
     #[arg(long, default_value_t = 8081)]
     pub(crate) registry_port: u16,
     /// Use this Kafka cluster instead of starting a local broker.

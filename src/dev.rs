@@ -5,13 +5,14 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail};
 use tokio_util::sync::CancellationToken;
+use tributary_converters::registry::{CompatibilityLevel, DEFAULT_TOPIC, KafkaStoreConfig};
 use tributary_runtime::worker::Worker;
 use tributary_runtime::worker::config::WorkerConfig;
 use tributary_runtime::worker::offsets::{FileOffsetStore, OffsetStore};
 
 use crate::broker::{self, LocalKafka};
 use crate::cli::DevArgs;
-use crate::run;
+use crate::{run, schema_registry};
 
 pub(crate) async fn run(args: DevArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -59,7 +60,16 @@ pub(crate) async fn run(args: DevArgs) -> anyhow::Result<()> {
     let outcome = async {
         run::serve_rest(worker.clone(), rest, cancel.clone()).await?;
         println!("REST API         http://{rest}");
-        println!("Schema registry  not served yet (port {} reserved)", args.registry_port);
+        let registry = schema_registry::open(
+            KafkaStoreConfig::new(bootstrap.clone(), DEFAULT_TOPIC),
+            CompatibilityLevel::default(),
+        )
+        .await?;
+        let registry_addr = run::listener_addr(&format!("http://127.0.0.1:{}", args.registry_port))?;
+        schema_registry::serve(registry, registry_addr, cancel.clone())
+            .await
+            .map_err(|e| anyhow!("{e:#}; choose another port with --registry-port"))?;
+        println!("Schema registry  http://{registry_addr}");
         let n = connectors.len();
         run::start_connectors(&worker, connectors).await?;
         println!("Connectors       {n} running; offsets in {}", offsets_path.display());

@@ -5,6 +5,7 @@ mod cli;
 mod dev;
 mod logging;
 mod run;
+mod schema_registry;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         match cli.command {
             cli::Command::Standalone(args) => run::standalone(args).await,
             cli::Command::Dev(args) => dev::run(args).await,
+            cli::Command::SchemaRegistry(args) => schema_registry::run(args).await,
         }
     });
     // Whatever still runs (a task that ignored cancellation) gets a bounded time to end.
