@@ -109,8 +109,7 @@ impl RegistryError {
     /// The HTTP status Confluent answers this error with.
     pub fn http_status(&self) -> u16 {
         match self.error_code() {
-            400 => 400,
-            409 => 409,
+            code @ 100..=599 => code as u16,
             code => (code / 100) as u16,
         }
     }

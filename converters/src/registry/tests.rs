@@ -66,6 +66,7 @@ fn error_codes_and_statuses_are_confluents() {
         (RegistryError::OperationNotPermitted("x".into()), 42205, 422),
         (RegistryError::Store("x".into()), 50001, 500),
         (RegistryError::MalformedRequest("x".into()), 400, 400),
+        (RegistryError::UnprocessableRequest("x".into()), 422, 422),
     ];
     for (e, code, status) in cases {
         assert_eq!((e.error_code(), e.http_status()), (code, status), "{e:?}");
