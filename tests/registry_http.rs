@@ -82,7 +82,12 @@ fn invalid_schemas_and_types_answer_42201() {
         let (s, v) = http(port, "POST", "/subjects/bad/versions", Some(&body.to_string()));
         assert_eq!((s, code(&v)), (422, 42201), "{body} -> {v}");
     }
-    let (_, v) = http(port, "POST", "/subjects/bad/versions", Some(&json!({"schema": "1", "schemaType": "PROTOBUF"}).to_string()));
+    let (_, v) = http(
+        port,
+        "POST",
+        "/subjects/bad/versions",
+        Some(&json!({"schema": "1", "schemaType": "PROTOBUF"}).to_string()),
+    );
     assert!(v["message"].as_str().unwrap().contains("PROTOBUF is not supported"), "{v}");
 }
 
@@ -137,7 +142,10 @@ fn answers_have_confluents_shapes() {
     let port = serve();
     assert_eq!(http(port, "GET", "/", None), (200, json!({})));
     assert_eq!(http(port, "GET", "/schemas/types", None), (200, json!(["AVRO", "JSON"])));
-    assert_eq!(http(port, "POST", "/subjects/s-value/versions?normalize=false", Some(&avro_body(USER))), (200, json!({"id": 1})));
+    assert_eq!(
+        http(port, "POST", "/subjects/s-value/versions?normalize=false", Some(&avro_body(USER))),
+        (200, json!({"id": 1}))
+    );
     let canonical = r#"{"type":"record","name":"User","namespace":"ex","fields":[{"name":"name","type":"string"}]}"#;
     let expected = json!({"subject": "s-value", "version": 1, "id": 1, "schema": canonical});
     assert_eq!(http(port, "GET", "/subjects/s-value/versions/latest", None), (200, expected.clone()));
@@ -146,20 +154,33 @@ fn answers_have_confluents_shapes() {
     let (s, raw) = http_raw(port, "GET", "/subjects/s-value/versions/1/schema", None, "application/json");
     assert_eq!((s, raw.as_str()), (200, canonical));
     assert_eq!(http(port, "GET", "/schemas/ids/1", None), (200, json!({"schema": canonical})));
-    assert_eq!(http(port, "GET", "/schemas/ids/1/versions", None), (200, json!([{"subject": "s-value", "version": 1}])));
+    assert_eq!(
+        http(port, "GET", "/schemas/ids/1/versions", None),
+        (200, json!([{"subject": "s-value", "version": 1}]))
+    );
     assert_eq!(http(port, "GET", "/schemas/ids/1/subjects", None), (200, json!(["s-value"])));
     assert_eq!(http(port, "GET", "/subjects/s-value/versions/1/referencedby", None), (200, json!([])));
     assert_eq!(http(port, "GET", "/subjects?subjectPrefix=s-", None), (200, json!(["s-value"])));
     assert_eq!(http(port, "GET", "/subjects?subjectPrefix=x", None), (200, json!([])));
     let json_schema = json!({"schema": "{\"type\": \"object\"}", "schemaType": "JSON"}).to_string();
     assert_eq!(http(port, "POST", "/subjects/j/versions", Some(&json_schema)), (200, json!({"id": 2})));
-    assert_eq!(http(port, "GET", "/schemas/ids/2", None), (200, json!({"schemaType": "JSON", "schema": "{\"type\":\"object\"}"})));
-    assert_eq!(http(port, "PUT", "/config", Some(r#"{"compatibility":"full"}"#)), (200, json!({"compatibility": "FULL"})));
+    assert_eq!(
+        http(port, "GET", "/schemas/ids/2", None),
+        (200, json!({"schemaType": "JSON", "schema": "{\"type\":\"object\"}"}))
+    );
+    assert_eq!(
+        http(port, "PUT", "/config", Some(r#"{"compatibility":"full"}"#)),
+        (200, json!({"compatibility": "FULL"}))
+    );
     assert_eq!(http(port, "GET", "/config", None), (200, json!({"compatibilityLevel": "FULL"})));
     assert_eq!(http(port, "DELETE", "/config", None), (200, json!({"compatibilityLevel": "FULL"})));
     assert_eq!(http(port, "GET", "/config", None), (200, json!({"compatibilityLevel": "BACKWARD"})));
-    let incompatible = avro_body(r#"{"type":"record","name":"User","namespace":"ex","fields":[{"name":"n","type":"int"}]}"#);
-    assert_eq!(http(port, "POST", "/compatibility/subjects/s-value/versions/latest", Some(&incompatible)).1, json!({"is_compatible": false}));
+    let incompatible =
+        avro_body(r#"{"type":"record","name":"User","namespace":"ex","fields":[{"name":"n","type":"int"}]}"#);
+    assert_eq!(
+        http(port, "POST", "/compatibility/subjects/s-value/versions/latest", Some(&incompatible)).1,
+        json!({"is_compatible": false})
+    );
     let (_, v) = http(port, "POST", "/compatibility/subjects/s-value/versions?verbose=true", Some(&incompatible));
     assert_eq!(v["is_compatible"], false);
     assert!(v["messages"].as_array().is_some_and(|m| !m.is_empty()), "{v}");

@@ -117,7 +117,8 @@ fn read(p: &Path) -> String {
 /// One HTTP/1.1 request with `Connection: close`; the status and the body as JSON (a body that
 /// is not JSON comes back as a JSON string).
 pub(crate) fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
-    let (status, text) = http_raw(port, method, path, body.map(str::as_bytes), "application/vnd.schemaregistry.v1+json");
+    let (status, text) =
+        http_raw(port, method, path, body.map(str::as_bytes), "application/vnd.schemaregistry.v1+json");
     let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, value)
 }
@@ -139,7 +140,8 @@ pub(crate) fn http_raw(port: u16, method: &str, path: &str, body: Option<&[u8]>,
     let text = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
     (status, body)
 }
 
