@@ -34,3 +34,22 @@ fn standalone_help_names_its_arguments() {
         assert!(h.contains(word), "standalone help lacks {word}:\n{h}");
     }
 }
+
+#[test]
+fn schema_registry_help_names_confluents_keys() {
+    let h = help(&["schema-registry"]);
+    for word in [
+        "--properties",
+        "--listeners",
+        "--bootstrap-servers",
+        "--topic",
+        "--in-memory",
+        "kafkastore.bootstrap.servers",
+        "schema.compatibility.level",
+        "_schemas",
+        "SIGTERM",
+    ] {
+        assert!(h.contains(word), "schema-registry help lacks {word}:\n{h}");
+    }
+    assert!(help(&[]).contains("schema-registry"), "top-level help does not list schema-registry");
+}
