@@ -64,6 +64,8 @@ fn generate() -> String {
     }
     out.push_str("\n### JsonConverter\n\n");
     table(&mut out, &tributary_converters::json::config_def());
+    out.push_str("\n### AvroConverter\n\n");
+    table(&mut out, &tributary_converters::avro::config_def());
     out
 }
 

@@ -28,10 +28,13 @@ const SCHEMA: &str = r#"{"type":"record","name":"All","namespace":"fuzz","fields
 fuzz_target!(|data: &[u8]| {
     if let Ok(read) = read_datum(SCHEMA, data) {
         let schema = read.schema.expect("a schema");
-        let (_, bytes) = write_datum(&schema, &read.value).expect("a value read writes back");
-        // Blocks may be split differently; the value read back must be the same (compared as
-        // text, where NaN equals NaN).
-        let again = read_datum(SCHEMA, &bytes).expect("our own output reads back");
+        // Some Avro schemas have no way back through Connect (a union of a string and an enum
+        // becomes two strings, as with Confluent's converter): an error then, never a panic.
+        let Ok((text, bytes)) = write_datum(&schema, &read.value) else { return };
+        // Read back with the schema it was written with (Connect's mapping writes enums as
+        // strings, as Confluent's does); blocks may be split differently, the value must be the
+        // same (compared as text, where NaN equals NaN).
+        let again = read_datum(&text, &bytes).expect("our own output reads back");
         assert_eq!(format!("{:?}", again.value), format!("{:?}", read.value));
     }
 });

@@ -315,8 +315,7 @@ impl AvroConverter {
             return Ok(w.clone());
         }
         let bad = |e: to_avro::MappingError| ConnectError::data(format!("cannot convert the schema to Avro: {e}"));
-        let node = to_avro::from_connect(schema, self.options).map_err(bad)?;
-        let text = schema::to_json(&node).map_err(|e| ConnectError::data(e.to_string()))?;
+        let (node, text) = avro_form(schema, self.options)?;
         let subject = self.subject(topic, &node);
         let key = (subject.clone(), text.clone());
         let cached_id = lock(&self.ids).get(&key).copied();
@@ -398,6 +397,16 @@ impl AvroConverter {
         read.insert(id, r.clone());
         Ok(r)
     }
+}
+
+/// The Avro form of `schema` and its text, checked by apache-avro (some Connect schemas have
+/// none: a union of a string and an enum-string would hold two strings).
+fn avro_form(schema: &Schema, options: Options) -> ConnectResult<(schema::Node, String)> {
+    let bad = |e: String| ConnectError::data(format!("cannot convert the schema to Avro: {e}"));
+    let node = to_avro::from_connect(schema, options).map_err(|e| bad(e.0))?;
+    let text = schema::to_json(&node).map_err(|e| bad(e.0))?;
+    apache_avro::Schema::parse_str(&text).map_err(|e| bad(format!("{e} (in {text})")))?;
+    Ok((node, text))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -488,8 +497,7 @@ pub fn read_datum(writer_schema: &str, data: &[u8]) -> ConnectResult<SchemaAndVa
 /// schema's text too (what the converter registers). The inverse of [`read_datum`].
 pub fn write_datum(schema: &Arc<Schema>, value: &Value) -> ConnectResult<(String, Vec<u8>)> {
     let bad = |e: to_avro::MappingError| ConnectError::data(e.to_string());
-    let node = to_avro::from_connect(schema, Options { meta: true }).map_err(bad)?;
-    let text = schema::to_json(&node).map_err(|e| ConnectError::data(e.to_string()))?;
+    let (node, text) = avro_form(schema, Options { meta: true })?;
     let mut out = Vec::new();
     codec::plan(schema, &node).map_err(bad)?.encode(value, &mut out).map_err(bad)?;
     Ok((text, out))

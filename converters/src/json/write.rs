@@ -395,6 +395,13 @@ fn map(out: &mut Vec<u8>, schema: Option<&Schema>, entries: &[(Value, Value)], o
     Ok(())
 }
 
+/// A float as Jackson writes it (`Float.toString` / `Double.toString`), as a JSON value.
+pub(crate) fn java_float_json<T: std::fmt::LowerExp + Copy>(v: T, wide: f64) -> serde_json::Value {
+    let mut out = Vec::with_capacity(24);
+    float(&mut out, v, wide);
+    serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,11 +454,4 @@ mod tests {
         string(&mut out, "a\"b\\c\n\u{1f}é");
         assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\n\\u001Fé\"");
     }
-}
-
-/// A float as Jackson writes it (`Float.toString` / `Double.toString`), as a JSON value.
-pub(crate) fn java_float_json<T: std::fmt::LowerExp + Copy>(v: T, wide: f64) -> serde_json::Value {
-    let mut out = Vec::with_capacity(24);
-    float(&mut out, v, wide);
-    serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null)
 }
