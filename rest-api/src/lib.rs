@@ -4,6 +4,7 @@
 //! JSON shapes and `{"error_code", "message"}` error bodies.
 
 pub mod registry;
+pub mod security;
 
 use std::sync::Arc;
 

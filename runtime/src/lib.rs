@@ -4,6 +4,7 @@
 //! Connectors and converters depend on [`api`] only. The binary wires the rest.
 
 pub mod api;
+pub mod config_providers;
 pub mod herder;
 pub mod plugins;
 pub mod properties;
