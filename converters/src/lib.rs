@@ -10,7 +10,7 @@ pub mod string;
 
 use std::sync::Arc;
 
-use tributary_runtime::api::{ConnectResult, Converter, HeaderConverter, Props};
+use tributary_runtime::api::{ConfigDef, ConnectResult, Converter, HeaderConverter, Props};
 use tributary_runtime::plugins::{ConverterPlugin, HeaderConverterPlugin, Registry};
 
 fn json(props: &Props, _is_key: bool) -> ConnectResult<Box<dyn Converter>> {
@@ -31,13 +31,34 @@ fn simple_header(_props: &Props) -> ConnectResult<Box<dyn HeaderConverter>> {
 
 /// Adds every converter of this crate to `registry`.
 pub fn register(registry: &mut Registry) {
-    registry.add_converter(ConverterPlugin { class: json::CLASS, aliases: &["json"], factory: Arc::new(json) });
-    registry.add_converter(ConverterPlugin { class: string::CLASS, aliases: &["string"], factory: Arc::new(string) });
-    registry.add_converter(ConverterPlugin { class: bytes::CLASS, aliases: &["bytes"], factory: Arc::new(bytes) });
-    registry.add_converter(ConverterPlugin { class: avro::CLASS, aliases: &["avro"], factory: Arc::new(avro) });
+    registry.add_converter(ConverterPlugin {
+        class: json::CLASS,
+        aliases: &["json"],
+        factory: Arc::new(json),
+        config_def: json::config_def,
+    });
+    registry.add_converter(ConverterPlugin {
+        class: string::CLASS,
+        aliases: &["string"],
+        factory: Arc::new(string),
+        config_def: string::config_def,
+    });
+    registry.add_converter(ConverterPlugin {
+        class: bytes::CLASS,
+        aliases: &["bytes"],
+        factory: Arc::new(bytes),
+        config_def: ConfigDef::new,
+    });
+    registry.add_converter(ConverterPlugin {
+        class: avro::CLASS,
+        aliases: &["avro"],
+        factory: Arc::new(avro),
+        config_def: avro::config_def,
+    });
     registry.add_header_converter(HeaderConverterPlugin {
         class: string::HEADER_CLASS,
         aliases: &[],
         factory: simple_header,
+        config_def: string::config_def,
     });
 }

@@ -1,100 +1,151 @@
-//! Kafka Connect's v1 REST API over a [`Herder`]. This first cut serves the read-only
-//! endpoints: `GET /`, `GET /connectors`, `GET /connectors/{name}`,
-//! `GET /connectors/{name}/config` and `GET /connectors/{name}/status`, with Kafka Connect's
-//! JSON shapes and `{"error_code", "message"}` error bodies.
+//! Kafka Connect's v1 REST API over a [`Herder`]: the paths, query parameters, JSON shapes,
+//! status codes and `{"error_code", "message"}` error bodies of Kafka Connect 4.x's
+//! `RootResource`, `ConnectorsResource`, `ConnectorPluginsResource` and `LoggingResource`.
+//! Request bodies are limited to [`MAX_BODY_BYTES`]; a malformed body is a 400, never a 500.
 
+mod connectors;
+mod error;
+mod loggers;
+mod plugins;
 pub mod registry;
 pub mod security;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{Value, json};
+use axum::routing::{get, post, put};
+use serde_json::json;
 use tributary_runtime::herder::Herder;
-use tributary_runtime::worker::ConnectorStatus;
+
+pub use error::ApiError;
 
 /// Shared state of the handlers.
 pub type AppState = Arc<dyn Herder>;
 
-/// An error answered as Kafka Connect does.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    message: String,
-}
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-impl ApiError {
-    fn not_found(name: &str) -> Self {
-        Self { status: StatusCode::NOT_FOUND, message: format!("Connector {name} not found") }
-    }
-}
+static READY: AtomicBool = AtomicBool::new(false);
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(json!({"error_code": self.status.as_u16(), "message": self.message}))).into_response()
-    }
+/// Marks the worker as started: `GET /health` answers 200 from now on (503 before).
+pub fn set_ready() {
+    READY.store(true, Ordering::Relaxed);
 }
 
 /// The API's routes; serve them with `axum::serve`.
 pub fn router(state: AppState) -> Router {
+    use connectors as c;
     Router::new()
         .route("/", get(root))
-        .route("/connectors", get(list))
-        .route("/connectors/{name}", get(info))
-        .route("/connectors/{name}/config", get(config))
-        .route("/connectors/{name}/status", get(status))
-        .fallback(|| async { ApiError { status: StatusCode::NOT_FOUND, message: "HTTP 404 Not Found".into() } })
+        .route("/health", get(health))
+        .route("/connectors", get(c::list).post(c::create))
+        .route("/connectors/{name}", get(c::get).delete(c::delete))
+        .route("/connectors/{name}/config", get(c::get_config).put(c::put_config).patch(c::patch_config))
+        .route("/connectors/{name}/status", get(c::status))
+        .route("/connectors/{name}/tasks", get(c::tasks))
+        .route("/connectors/{name}/tasks/{task}/status", get(c::task_status))
+        .route("/connectors/{name}/tasks/{task}/restart", post(c::restart_task))
+        .route("/connectors/{name}/pause", put(c::pause))
+        .route("/connectors/{name}/resume", put(c::resume))
+        .route("/connectors/{name}/stop", put(c::stop))
+        .route("/connectors/{name}/restart", post(c::restart))
+        .route("/connectors/{name}/topics", get(c::topics))
+        .route("/connectors/{name}/topics/reset", put(c::reset_topics))
+        .route("/connectors/{name}/offsets", get(c::offsets).patch(c::alter_offsets).delete(c::reset_offsets))
+        .route("/connector-plugins", get(plugins::list))
+        .route("/connector-plugins/{plugin}/config", get(plugins::config))
+        .route("/connector-plugins/{plugin}/config/validate", put(plugins::validate))
+        .route("/admin/loggers", get(loggers::list))
+        .route("/admin/loggers/{logger}", get(loggers::get).put(loggers::set))
+        .fallback(|| async { ApiError::http_not_found() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
-async fn root() -> Json<Value> {
-    Json(
-        json!({"version": env!("CARGO_PKG_VERSION"), "commit": option_env!("TRIBUTARY_COMMIT").unwrap_or("unknown"), "kafka_cluster_id": null}),
-    )
+async fn root(State(h): State<AppState>) -> Response {
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": option_env!("TRIBUTARY_COMMIT").unwrap_or("unknown"),
+        "kafka_cluster_id": h.kafka_cluster_id().await,
+    }))
+    .into_response()
 }
 
-async fn list(State(h): State<AppState>) -> Json<Vec<String>> {
-    Json(h.connectors().await)
+/// KIP-1017's health check.
+async fn health() -> Response {
+    if READY.load(Ordering::Relaxed) {
+        Json(json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}))
+            .into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "starting", "message": "Worker is still starting up."})),
+        )
+            .into_response()
+    }
 }
 
-async fn info(State(h): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    let config = h.connector_config(&name).await.ok_or_else(|| ApiError::not_found(&name))?;
-    let status = h.connector_status(&name).await.ok_or_else(|| ApiError::not_found(&name))?;
-    let tasks: Vec<Value> = (0..status.tasks.len()).map(|i| json!({"connector": name, "task": i})).collect();
-    Ok(Json(json!({"name": name, "config": config, "tasks": tasks, "type": status.kind.name()})))
-}
+/// Query string helpers (repeated keys, booleans as Jersey reads them).
+mod query {
+    use crate::error::ApiError;
 
-async fn config(State(h): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    let config = h.connector_config(&name).await.ok_or_else(|| ApiError::not_found(&name))?;
-    Ok(Json(json!(config)))
-}
-
-async fn status(State(h): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    let s = h.connector_status(&name).await.ok_or_else(|| ApiError::not_found(&name))?;
-    Ok(Json(status_json(&s)))
-}
-
-fn status_json(s: &ConnectorStatus) -> Value {
-    let tasks: Vec<Value> = s
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let mut v = json!({"id": i, "state": t.state.name(), "worker_id": t.worker_id});
-            if let Some(trace) = &t.trace {
-                v["trace"] = json!(trace);
-            }
-            v
+    fn pairs(q: Option<&str>) -> impl Iterator<Item = (String, String)> + '_ {
+        q.unwrap_or_default().split('&').filter(|p| !p.is_empty()).map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
         })
-        .collect();
-    json!({
-        "name": s.name,
-        "connector": {"state": s.state.name(), "worker_id": s.worker_id},
-        "tasks": tasks,
-        "type": s.kind.name(),
-    })
+    }
+
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+
+    fn decode(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                    (Some(h), Some(l)) => {
+                        out.push(h * 16 + l);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                },
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Every value of `key`.
+    pub(crate) fn all(q: Option<&str>, key: &str) -> Vec<String> {
+        pairs(q).filter(|(k, _)| k == key).map(|(_, v)| v).collect()
+    }
+
+    /// The first value of `key`.
+    pub(crate) fn one(q: Option<&str>, key: &str) -> Option<String> {
+        pairs(q).find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// A boolean parameter, false when absent; anything but true/false is Jersey's 404.
+    pub(crate) fn flag(q: Option<&str>, key: &str) -> Result<bool, ApiError> {
+        match one(q, key) {
+            None => Ok(false),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(_) => Err(ApiError::http_not_found()),
+        }
+    }
 }

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod config_providers;
 pub mod herder;
+pub mod loggers;
 pub mod plugins;
 pub mod properties;
 pub mod worker;

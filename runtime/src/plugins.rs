@@ -8,7 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::api::{ConnectResult, ConverterFactory, HeaderConverter, Props, SinkConnector, SourceConnector};
+use crate::api::{ConfigDef, ConnectResult, ConverterFactory, HeaderConverter, Props, SinkConnector, SourceConnector};
 
 /// Whether a connector reads into Kafka or writes out of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +74,8 @@ pub struct ConverterPlugin {
     pub aliases: &'static [&'static str],
     /// Creates instances.
     pub factory: Arc<dyn ConverterFactory>,
+    /// Its configuration keys (for `/connector-plugins/{plugin}/config`).
+    pub config_def: fn() -> ConfigDef,
 }
 
 impl fmt::Debug for ConverterPlugin {
@@ -91,6 +93,8 @@ pub struct HeaderConverterPlugin {
     pub aliases: &'static [&'static str],
     /// Creates an instance from its settings.
     pub factory: fn(&Props) -> ConnectResult<Box<dyn HeaderConverter>>,
+    /// Its configuration keys (for `/connector-plugins/{plugin}/config`).
+    pub config_def: fn() -> ConfigDef,
 }
 
 impl fmt::Debug for HeaderConverterPlugin {
@@ -172,6 +176,10 @@ impl Registry {
     /// Every converter, in registration order.
     pub fn converters(&self) -> &[ConverterPlugin] {
         &self.converters
+    }
+    /// Every header converter, in registration order.
+    pub fn header_converters(&self) -> &[HeaderConverterPlugin] {
+        &self.header_converters
     }
 
     fn not_found(&self, what: &'static str, name: &str, known: Vec<&str>) -> PluginError {

@@ -9,7 +9,9 @@ pub mod record;
 pub mod schema;
 pub mod value;
 
-pub use config::{Config, ConfigDef, ConfigErrors, ConfigKey, ConfigType, Importance, Password, Validator};
+pub use config::{
+    Config, ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, Importance, Password, Validator,
+};
 pub use connector::{
     Connector, FixedOffsetReader, OffsetReader, Props, SinkConnector, SinkOffsets, SinkTask, SinkTaskContext,
     SourceConnector, SourceTask, SourceTaskContext,

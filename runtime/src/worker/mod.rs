@@ -7,11 +7,14 @@
 pub mod config;
 pub mod converters;
 pub(crate) mod kafka;
+mod lifecycle;
 pub mod offsets;
 pub(crate) mod producer;
 pub(crate) mod sink;
+mod sink_offsets;
 pub(crate) mod source;
 mod status;
+mod topics;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -28,7 +31,8 @@ use tracing::Instrument;
 use crate::api::{ConnectError, ConnectResult, Props};
 use crate::plugins::{AnyConnector, ConnectorKind, Registry};
 
-pub use status::{ConnectorStatus, State, TaskStatus};
+pub use lifecycle::{ChangeError, parse_offsets_body};
+pub use status::{ConnectorStatus, State, TargetState, TaskStatus};
 pub use validate::{connector_config_def, validate_connector};
 
 use config::WorkerConfig;
@@ -37,6 +41,7 @@ use kafka::TaskClientContext;
 use offsets::OffsetStore;
 use sink::SinkRunner;
 use source::SourceRunner;
+use topics::{ActiveTopics, TopicNotes};
 
 /// Identifies one task of one connector.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -47,13 +52,29 @@ pub struct TaskId {
     pub task: usize,
 }
 
-struct RunningConnector {
+/// One task slot of a connector: its config and, while it runs, how to stop it.
+struct TaskSlot {
+    config: Props,
+    status: Arc<Mutex<TaskStatus>>,
+    running: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
+}
+
+/// A task being stopped: cancelled, to be awaited outside the connectors lock.
+type Stopping = (CancellationToken, tokio::task::JoinHandle<()>);
+
+/// A connector this worker holds, in whatever state.
+struct ConnectorEntry {
     kind: ConnectorKind,
     class: &'static str,
+    /// The configuration as given (placeholders unresolved).
     config: Props,
-    cancel: CancellationToken,
+    target: TargetState,
     instance: Option<AnyConnector>,
-    tasks: Vec<Arc<Mutex<TaskStatus>>>,
+    /// Why the connector itself failed (to start, or to produce task configs).
+    failure: Option<String>,
+    tasks: Vec<TaskSlot>,
+    topics: Arc<ActiveTopics>,
+    restarting: bool,
 }
 
 /// Runs connectors and tasks.
@@ -64,7 +85,11 @@ pub struct Worker {
     worker_id: String,
     cancel: CancellationToken,
     tracker: TaskTracker,
-    connectors: tokio::sync::Mutex<BTreeMap<String, RunningConnector>>,
+    connectors: tokio::sync::Mutex<BTreeMap<String, ConnectorEntry>>,
+    /// Serializes changes (create, update, pause, restart...), as Kafka Connect's herder does;
+    /// reads only take the connectors lock briefly.
+    changes: tokio::sync::Mutex<()>,
+    cluster_id: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -90,6 +115,8 @@ impl Worker {
             cancel,
             tracker: TaskTracker::new(),
             connectors: tokio::sync::Mutex::new(BTreeMap::new()),
+            changes: tokio::sync::Mutex::new(()),
+            cluster_id: std::sync::OnceLock::new(),
         }
     }
 
@@ -108,55 +135,140 @@ impl Worker {
         &self.worker_id
     }
 
-    /// Validates and starts a connector and its tasks.
+    /// Validates and starts a connector and its tasks (the connector files of standalone and
+    /// dev mode).
     pub async fn start_connector(&self, props: Props) -> ConnectResult<()> {
-        let checked = validate_connector(&self.registry, &props)?;
-        let name = checked.name.clone();
-        let mut connectors = self.connectors.lock().await;
-        if connectors.contains_key(&name) {
-            return Err(ConnectError::config("name", format!("connector {name} already exists")));
-        }
-        let converters = TaskConverters::resolve(&self.registry, &self.config, &props)?;
-        let mut instance = (checked.plugin.factory)();
-        let task_props = match &mut instance {
-            AnyConnector::Source(c) => {
-                c.start(&props).await?;
-                c.task_configs(checked.tasks_max)?
-            }
-            AnyConnector::Sink(c) => {
-                c.start(&props).await?;
-                c.task_configs(checked.tasks_max)?
+        self.create_connector(props, TargetState::Started).await.map_err(|e| match e {
+            ChangeError::Invalid(errors) => ConnectError::Config(errors),
+            other => ConnectError::fatal(other.to_string()),
+        })
+    }
+
+    /// Starts the connector instance of `entry` and works out its task configs; a failure
+    /// marks the connector FAILED (as Kafka Connect does) rather than refusing it.
+    async fn start_instance(&self, name: &str, entry: &mut ConnectorEntry) {
+        entry.failure = None;
+        let tasks_max = match validate_connector(&self.registry, &entry.config) {
+            Ok(c) => c.tasks_max,
+            Err(e) => {
+                entry.failure = Some(format!("invalid configuration: {e}"));
+                return;
             }
         };
+        let Some(plugin) = self.registry.connector(entry.class).ok().cloned() else {
+            entry.failure = Some(format!("connector class {} is no longer available", entry.class));
+            return;
+        };
+        let resolved = entry.config.clone();
+        let mut instance = (plugin.factory)();
+        let configs = match &mut instance {
+            AnyConnector::Source(c) => match c.start(&resolved).await {
+                Ok(()) => c.task_configs(tasks_max),
+                Err(e) => Err(e),
+            },
+            AnyConnector::Sink(c) => match c.start(&resolved).await {
+                Ok(()) => c.task_configs(tasks_max),
+                Err(e) => Err(e),
+            },
+        };
+        match configs {
+            Ok(configs) => {
+                entry.tasks = configs
+                    .into_iter()
+                    .map(|mut tp| {
+                        // Sink tasks read topics from their own config, as in Kafka Connect.
+                        for k in ["topics", "topics.regex"] {
+                            if let Some(v) = resolved.get(k) {
+                                tp.entry(k.to_owned()).or_insert_with(|| v.clone());
+                            }
+                        }
+                        TaskSlot {
+                            config: tp,
+                            status: Arc::new(Mutex::new(TaskStatus::new(State::Unassigned, &self.worker_id))),
+                            running: None,
+                        }
+                    })
+                    .collect();
+                entry.instance = Some(instance);
+            }
+            Err(e) => {
+                tracing::error!(connector = %name, "connector failed to start: {}", e.chain());
+                entry.failure = Some(e.chain());
+                entry.tasks.clear();
+            }
+        }
+    }
+
+    /// Stops the connector instance of `entry`, if one runs.
+    async fn stop_instance(name: &str, entry: &mut ConnectorEntry) {
+        let stopped = match entry.instance.take() {
+            Some(AnyConnector::Source(mut s)) => s.stop().await,
+            Some(AnyConnector::Sink(mut s)) => s.stop().await,
+            None => Ok(()),
+        };
+        if let Err(e) = stopped {
+            tracing::warn!(connector = %name, "connector did not stop cleanly: {}", e.chain());
+        }
+    }
+
+    /// Starts task `index` of `entry` (its slot must be idle).
+    fn start_task(&self, name: &str, entry: &mut ConnectorEntry, index: usize) -> ConnectResult<()> {
+        let Some(instance) = entry.instance.as_ref() else { return Ok(()) };
+        let converters = TaskConverters::resolve(&self.registry, &self.config, &entry.config)?;
+        let slot = &mut entry.tasks[index];
+        let status = Arc::new(Mutex::new(TaskStatus::new(State::Running, &self.worker_id)));
+        slot.status = status.clone();
         let cancel = self.cancel.child_token();
-        let mut tasks = Vec::with_capacity(task_props.len());
-        for (i, mut tp) in task_props.into_iter().enumerate() {
-            // Sink tasks read topics from their own config, as in Kafka Connect.
-            for k in ["topics", "topics.regex"] {
-                if let Some(v) = props.get(k) {
-                    tp.entry(k.to_owned()).or_insert_with(|| v.clone());
+        let id = TaskId { connector: name.to_owned(), task: index };
+        let handle = self.spawn_task(
+            id,
+            instance,
+            slot.config.clone(),
+            converters,
+            status.clone(),
+            entry.topics.clone(),
+            cancel.clone(),
+        );
+        match handle {
+            Ok(h) => slot.running = Some((cancel, h)),
+            Err(e) => {
+                if let Ok(mut s) = status.lock() {
+                    s.fail(e.chain());
                 }
             }
-            let id = TaskId { connector: name.clone(), task: i };
-            let status = Arc::new(Mutex::new(TaskStatus::running(&self.worker_id)));
-            self.spawn_task(id, &instance, tp, converters.clone(), status.clone(), cancel.child_token())?;
-            tasks.push(status);
         }
-        tracing::info!(connector = %name, class = checked.plugin.class, tasks = tasks.len(), "connector started");
-        connectors.insert(
-            name,
-            RunningConnector {
-                kind: checked.plugin.kind,
-                class: checked.plugin.class,
-                config: props,
-                cancel,
-                instance: Some(instance),
-                tasks,
-            },
-        );
         Ok(())
     }
 
+    /// Cancels the running tasks of `entry` whose index `which` selects; they are awaited with
+    /// [`Worker::await_stopped`] once the connectors lock is released.
+    fn cancel_tasks(entry: &mut ConnectorEntry, which: impl Fn(usize, &TaskSlot) -> bool) -> Vec<Stopping> {
+        let mut out = Vec::new();
+        for (i, slot) in entry.tasks.iter_mut().enumerate() {
+            if which(i, slot)
+                && let Some((cancel, handle)) = slot.running.take()
+            {
+                cancel.cancel();
+                out.push((cancel, handle));
+            }
+        }
+        out
+    }
+
+    /// Waits for cancelled tasks to drain and store their offsets, abandoning those that
+    /// overrun `task.shutdown.graceful.timeout.ms`.
+    async fn await_stopped(&self, stopping: Vec<Stopping>) {
+        let deadline =
+            tokio::time::Instant::now() + self.config.task_shutdown_timeout + self.config.offset_flush_timeout;
+        for (_, mut handle) in stopping {
+            if tokio::time::timeout_at(deadline, &mut handle).await.is_err() {
+                tracing::warn!("a task did not stop within task.shutdown.graceful.timeout.ms; abandoning it");
+                handle.abort();
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn spawn_task(
         &self,
         id: TaskId,
@@ -164,11 +276,13 @@ impl Worker {
         props: Props,
         converters: TaskConverters,
         status: Arc<Mutex<TaskStatus>>,
+        topics: Arc<ActiveTopics>,
         cancel: CancellationToken,
-    ) -> ConnectResult<()> {
+    ) -> ConnectResult<tokio::task::JoinHandle<()>> {
         let label = format!("connector-{}-{}", id.connector, id.task);
         let ctx = TaskClientContext::new(label.clone());
         let span = tracing::info_span!("task", connector = %id.connector, task = id.task, kind = tracing::field::Empty);
+        let notes = TopicNotes::new(topics);
         let fut = match connector {
             AnyConnector::Source(c) => {
                 span.record("kind", "source");
@@ -185,6 +299,7 @@ impl Worker {
                     worker: self.config.clone(),
                     key_buf: Vec::new(),
                     value_buf: Vec::new(),
+                    topics: notes,
                 };
                 runner.run(cancel).boxed()
             }
@@ -201,11 +316,12 @@ impl Worker {
                     converters,
                     consumer: Arc::new(consumer),
                     worker: self.config.clone(),
+                    topics: notes,
                 };
                 runner.run(cancel).boxed()
             }
         };
-        self.tracker.spawn(
+        Ok(self.tracker.spawn(
             async move {
                 let outcome = AssertUnwindSafe(fut).catch_unwind().await;
                 let failure = match outcome {
@@ -224,8 +340,7 @@ impl Worker {
                 }
             }
             .instrument(span),
-        );
-        Ok(())
+        ))
     }
 
     /// Status of every connector.
@@ -240,19 +355,45 @@ impl Worker {
         connectors.get(name).map(|c| self.status_of(name, c))
     }
 
-    /// Configuration of one connector.
+    /// Configuration of one connector, as given.
     pub async fn connector_config(&self, name: &str) -> Option<Props> {
         self.connectors.lock().await.get(name).map(|c| c.config.clone())
     }
 
-    fn status_of(&self, name: &str, c: &RunningConnector) -> ConnectorStatus {
-        let tasks: Vec<TaskStatus> =
-            c.tasks.iter().map(|t| t.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())).collect();
+    /// Task configurations of one connector (`None`: no such connector).
+    pub async fn task_configs(&self, name: &str) -> Option<Vec<Props>> {
+        self.connectors.lock().await.get(name).map(|c| c.tasks.iter().map(|t| t.config.clone()).collect())
+    }
+
+    /// Topics the connector used since it was created or last reset (`None`: no such connector).
+    pub async fn active_topics(&self, name: &str) -> Option<Vec<String>> {
+        self.connectors.lock().await.get(name).map(|c| c.topics.list())
+    }
+
+    /// Forgets the connector's active topics; `false` when there is no such connector.
+    pub async fn reset_active_topics(&self, name: &str) -> bool {
+        self.connectors.lock().await.get(name).map(|c| c.topics.reset()).is_some()
+    }
+
+    fn status_of(&self, name: &str, c: &ConnectorEntry) -> ConnectorStatus {
+        let tasks: Vec<TaskStatus> = c
+            .tasks
+            .iter()
+            .map(|t| t.status.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone()))
+            .collect();
+        let state = match (c.target, &c.failure) {
+            (TargetState::Stopped, _) => State::Stopped,
+            (_, Some(_)) => State::Failed,
+            _ if c.restarting => State::Restarting,
+            (TargetState::Paused, None) => State::Paused,
+            (TargetState::Started, None) => State::Running,
+        };
         ConnectorStatus {
             name: name.to_owned(),
             class: c.class.to_owned(),
             kind: c.kind,
-            state: if c.cancel.is_cancelled() { State::Unassigned } else { State::Running },
+            state,
+            trace: c.failure.clone(),
             worker_id: self.worker_id.clone(),
             tasks,
         }
@@ -262,6 +403,7 @@ impl Worker {
     /// for them to drain and store offsets, then stops the connectors. Returns whether every
     /// task stopped in time.
     pub async fn shutdown(&self) -> bool {
+        let _changes = self.changes.lock().await;
         self.cancel.cancel();
         self.tracker.close();
         let deadline = self.config.task_shutdown_timeout + self.config.offset_flush_timeout;
@@ -274,14 +416,7 @@ impl Worker {
         }
         let mut connectors = self.connectors.lock().await;
         for (name, c) in connectors.iter_mut() {
-            let stopped = match c.instance.take() {
-                Some(AnyConnector::Source(mut s)) => s.stop().await,
-                Some(AnyConnector::Sink(mut s)) => s.stop().await,
-                None => Ok(()),
-            };
-            if let Err(e) = stopped {
-                tracing::warn!(connector = %name, "connector did not stop cleanly: {}", e.chain());
-            }
+            Self::stop_instance(name, c).await;
         }
         clean
     }
@@ -307,3 +442,26 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 
 #[cfg(test)]
 mod tests;
+
+impl Worker {
+    /// The Kafka cluster's id, asked once and remembered.
+    pub async fn kafka_cluster_id(&self) -> Option<String> {
+        if let Some(id) = self.cluster_id.get() {
+            return Some(id.clone());
+        }
+        let bootstrap = self.config.bootstrap_servers.clone();
+        let id = tokio::task::spawn_blocking(move || {
+            let consumer: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+                .set("bootstrap.servers", &bootstrap)
+                .set("log_level", "3")
+                .create()
+                .ok()?;
+            use rdkafka::consumer::Consumer as _;
+            consumer.client().fetch_cluster_id(Duration::from_secs(5))
+        })
+        .await
+        .ok()
+        .flatten()?;
+        Some(self.cluster_id.get_or_init(|| id).clone())
+    }
+}

@@ -25,6 +25,30 @@ pub trait OffsetStore: Send + Sync + std::fmt::Debug {
     async fn get(&self, connector: &str, partition: &OffsetMap) -> ConnectResult<Option<OffsetMap>>;
     /// Stores these offsets; durable when this returns.
     async fn put(&self, connector: &str, offsets: Vec<(OffsetMap, OffsetMap)>) -> ConnectResult<()>;
+    /// Every stored (partition, offset) of `connector`.
+    async fn list(&self, connector: &str) -> ConnectResult<Vec<(OffsetMap, OffsetMap)>>;
+    /// Sets (`Some`) or removes (`None`) offsets of `connector`; durable when this returns.
+    async fn alter(&self, connector: &str, changes: Vec<(OffsetMap, Option<OffsetMap>)>) -> ConnectResult<()>;
+}
+
+fn list_of(table: &OffsetTable, connector: &str) -> Vec<(OffsetMap, OffsetMap)> {
+    table
+        .iter()
+        .filter_map(|(k, v)| {
+            let key: Json = serde_json::from_str(k).ok()?;
+            let [c, p] = key.as_array()?.as_slice() else { return None };
+            (c.as_str() == Some(connector)).then(|| p.as_object().map(|p| (p.clone(), v.clone()))).flatten()
+        })
+        .collect()
+}
+
+fn alter_all(table: &mut OffsetTable, connector: &str, changes: Vec<(OffsetMap, Option<OffsetMap>)>) {
+    for (p, o) in changes {
+        match o {
+            Some(o) => table.insert(key(connector, &p), o),
+            None => table.remove(&key(connector, &p)),
+        };
+    }
 }
 
 fn key(connector: &str, partition: &OffsetMap) -> String {
@@ -102,6 +126,22 @@ impl OffsetStore for FileOffsetStore {
         // The lock is held across the write so two flushes never race to rename.
         let mut data = self.data.lock().await;
         insert_all(&mut data, connector, offsets);
+        self.write(&data).await
+    }
+
+    async fn list(&self, connector: &str) -> ConnectResult<Vec<(OffsetMap, OffsetMap)>> {
+        Ok(list_of(&*self.data.lock().await, connector))
+    }
+
+    async fn alter(&self, connector: &str, changes: Vec<(OffsetMap, Option<OffsetMap>)>) -> ConnectResult<()> {
+        let mut data = self.data.lock().await;
+        alter_all(&mut data, connector, changes);
+        self.write(&data).await
+    }
+}
+
+impl FileOffsetStore {
+    async fn write(&self, data: &OffsetTable) -> ConnectResult<()> {
         let entries: Vec<Json> = data
             .iter()
             .map(|(k, v)| {
@@ -132,6 +172,13 @@ impl OffsetStore for MemoryOffsetStore {
     }
     async fn put(&self, connector: &str, offsets: Vec<(OffsetMap, OffsetMap)>) -> ConnectResult<()> {
         insert_all(&mut *self.data.lock().await, connector, offsets);
+        Ok(())
+    }
+    async fn list(&self, connector: &str) -> ConnectResult<Vec<(OffsetMap, OffsetMap)>> {
+        Ok(list_of(&*self.data.lock().await, connector))
+    }
+    async fn alter(&self, connector: &str, changes: Vec<(OffsetMap, Option<OffsetMap>)>) -> ConnectResult<()> {
+        alter_all(&mut *self.data.lock().await, connector, changes);
         Ok(())
     }
 }

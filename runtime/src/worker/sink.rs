@@ -35,6 +35,8 @@ pub(crate) struct SinkRunner {
     pub(crate) converters: TaskConverters,
     pub(crate) consumer: Arc<StreamConsumer<TaskClientContext>>,
     pub(crate) worker: Arc<WorkerConfig>,
+    /// Topics read from (KIP-558).
+    pub(crate) topics: super::topics::TopicNotes,
 }
 
 impl SinkRunner {
@@ -111,7 +113,7 @@ impl SinkRunner {
     }
 
     fn push(
-        &self,
+        &mut self,
         m: Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>,
         batch: &mut Vec<SinkRecord>,
     ) -> ConnectResult<()> {
@@ -127,8 +129,9 @@ impl SinkRunner {
         }
     }
 
-    fn convert(&self, m: &BorrowedMessage<'_>) -> ConnectResult<SinkRecord> {
+    fn convert(&mut self, m: &BorrowedMessage<'_>) -> ConnectResult<SinkRecord> {
         let topic = m.topic();
+        self.topics.note(topic);
         let at = || format!("topic {topic} partition {} offset {}", m.partition(), m.offset());
         let key = self
             .converters

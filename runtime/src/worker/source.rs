@@ -80,6 +80,8 @@ pub(crate) struct SourceRunner {
     /// Reused conversion buffers for the key and the value.
     pub(crate) key_buf: Vec<u8>,
     pub(crate) value_buf: Vec<u8>,
+    /// Topics written to (KIP-558).
+    pub(crate) topics: super::topics::TopicNotes,
 }
 
 /// A record's bytes as the converters wrote them.
@@ -205,6 +207,7 @@ impl SourceRunner {
         cancel: &CancellationToken,
     ) -> ConnectResult<()> {
         let topic: &str = &record.topic;
+        self.topics.note(topic);
         let Converted { key, value, headers } = converted;
         loop {
             while window.slots.len() >= self.worker.max_in_flight {

@@ -11,8 +11,12 @@ pub enum State {
     Running,
     /// Paused by the user.
     Paused,
+    /// Stopped by the user (KIP-980): no tasks, nothing running.
+    Stopped,
     /// Failed; see the trace.
     Failed,
+    /// Being restarted.
+    Restarting,
 }
 
 impl State {
@@ -22,7 +26,32 @@ impl State {
             Self::Unassigned => "UNASSIGNED",
             Self::Running => "RUNNING",
             Self::Paused => "PAUSED",
+            Self::Stopped => "STOPPED",
             Self::Failed => "FAILED",
+            Self::Restarting => "RESTARTING",
+        }
+    }
+}
+
+/// What a user asked a connector to be (Kafka Connect's `TargetState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetState {
+    /// Running.
+    Started,
+    /// Connector running, tasks paused.
+    Paused,
+    /// Connector and tasks shut down, task configs dropped.
+    Stopped,
+}
+
+impl TargetState {
+    /// Reads `initial_state` as `POST /connectors` takes it (RUNNING, PAUSED, STOPPED).
+    pub fn from_initial_state(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "RUNNING" => Some(Self::Started),
+            "PAUSED" => Some(Self::Paused),
+            "STOPPED" => Some(Self::Stopped),
+            _ => None,
         }
     }
 }
@@ -39,8 +68,8 @@ pub struct TaskStatus {
 }
 
 impl TaskStatus {
-    pub(crate) fn running(worker_id: &str) -> Self {
-        Self { state: State::Running, worker_id: worker_id.to_owned(), trace: None }
+    pub(crate) fn new(state: State, worker_id: &str) -> Self {
+        Self { state, worker_id: worker_id.to_owned(), trace: None }
     }
     pub(crate) fn fail(&mut self, trace: String) {
         self.state = State::Failed;
@@ -59,6 +88,8 @@ pub struct ConnectorStatus {
     pub kind: ConnectorKind,
     /// Connector state.
     pub state: State,
+    /// Why the connector failed.
+    pub trace: Option<String>,
     /// Worker running it.
     pub worker_id: String,
     /// Tasks, by id.

@@ -86,11 +86,13 @@ fn registry() -> Registry {
         class: super::config::DEFAULT_CONVERTER,
         aliases: &[],
         factory: Arc::new(|_: &Props, _: bool| Ok(Box::new(Nothing) as Box<dyn Converter>)),
+        config_def: crate::api::ConfigDef::new,
     });
     r.add_header_converter(crate::plugins::HeaderConverterPlugin {
         class: super::converters::DEFAULT_HEADER_CONVERTER,
         aliases: &[],
         factory: |_| Err(ConnectError::fatal("unused")),
+        config_def: crate::api::ConfigDef::new,
     });
     r
 }
@@ -119,6 +121,7 @@ async fn panicking_and_failing_tasks_are_failed_with_their_message_and_the_worke
         class: "test.Headers",
         aliases: &[],
         factory: |_| Ok(Box::new(NoHeaders)),
+        config_def: crate::api::ConfigDef::new,
     });
     let config = WorkerConfig::from_props(BTreeMap::from([
         ("bootstrap.servers".into(), "127.0.0.1:1".into()),

@@ -1,0 +1,114 @@
+//! `/connector-plugins`: Kafka Connect's `ConnectorPluginsResource` (list, config definition,
+//! validation answering ConfigInfos with per-key errors).
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tributary_runtime::api::ConfigDef;
+use tributary_runtime::plugins::AnyConnector;
+use tributary_runtime::worker::connector_config_def;
+
+use crate::error::ApiError;
+use crate::{AppState, query};
+
+type Answer = Result<Response, ApiError>;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub(crate) async fn list(State(h): State<AppState>, RawQuery(q): RawQuery) -> Answer {
+    let connectors_only = match query::one(q.as_deref(), "connectorsOnly") {
+        None => true,
+        Some(v) => v.parse::<bool>().map_err(|_| ApiError::http_not_found())?,
+    };
+    let r = h.registry();
+    let mut out: Vec<(String, &str)> = r.connectors().iter().map(|p| (p.class.to_owned(), p.kind.name())).collect();
+    if !connectors_only {
+        out.extend(r.converters().iter().map(|p| (p.class.to_owned(), "converter")));
+        out.extend(r.header_converters().iter().map(|p| (p.class.to_owned(), "header_converter")));
+    }
+    out.sort();
+    let out: Vec<Value> =
+        out.into_iter().map(|(class, kind)| json!({"class": class, "type": kind, "version": VERSION})).collect();
+    Ok(Json(out).into_response())
+}
+
+/// The plugin's own configuration definition.
+fn plugin_def(h: &AppState, plugin: &str) -> Result<ConfigDef, ApiError> {
+    let r = h.registry();
+    if let Ok(p) = r.connector(plugin) {
+        return Ok(match (p.factory)() {
+            AnyConnector::Source(c) => c.config_def(),
+            AnyConnector::Sink(c) => c.config_def(),
+        });
+    }
+    if let Ok(c) = r.converter(plugin) {
+        return Ok((c.config_def)());
+    }
+    if let Ok(c) = r.header_converter(plugin) {
+        return Ok((c.config_def)());
+    }
+    Err(ApiError::not_found(format!("Unknown plugin {plugin}.")))
+}
+
+pub(crate) async fn config(State(h): State<AppState>, Path(plugin): Path<String>) -> Answer {
+    let def = plugin_def(&h, &plugin)?;
+    let infos = def.config_infos(&plugin, &BTreeMap::new());
+    let keys: Vec<Value> =
+        infos["configs"].as_array().map(|c| c.iter().map(|e| e["definition"].clone()).collect()).unwrap_or_default();
+    Ok(Json(keys).into_response())
+}
+
+fn java_map(m: &BTreeMap<String, String>) -> String {
+    let inner: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+pub(crate) async fn validate(
+    State(h): State<AppState>,
+    Path(plugin): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let body = body?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    let Value::Object(o) = v else {
+        return Err(ApiError::bad_request("the request body must be a JSON object of strings"));
+    };
+    let mut props = BTreeMap::new();
+    for (k, v) in o {
+        let s = match v {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => return Err(ApiError::bad_request(format!("the value of '{k}' must be a string"))),
+        };
+        props.insert(k, s);
+    }
+    let r = h.registry();
+    let included = props.get("connector.class").cloned();
+    if let Some(c) = &included {
+        let matches = match (r.connector(c), r.connector(&plugin)) {
+            (Ok(a), Ok(b)) => a.class == b.class,
+            _ => c.ends_with(plugin.trim_end_matches("Connector")),
+        };
+        if !matches {
+            return Err(ApiError::bad_request(format!(
+                "Included connector type {c} does not match request type {plugin}"
+            )));
+        }
+    }
+    let Some(class) = included else {
+        return Err(ApiError::bad_request(format!("Connector config {} contains no connector type", java_map(&props))));
+    };
+    let p = r.connector(&class).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let def = connector_config_def(p.kind).merge(&match (p.factory)() {
+        AnyConnector::Source(c) => c.config_def(),
+        AnyConnector::Sink(c) => c.config_def(),
+    });
+    Ok(Json(def.config_infos(p.class, &props)).into_response())
+}

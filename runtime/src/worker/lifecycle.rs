@@ -1,0 +1,476 @@
+//! Changing connectors while the worker runs, as Kafka Connect's standalone herder does:
+//! create (with an initial state), reconfigure, pause, resume, stop, restart, delete, and the
+//! offsets of stopped connectors (KIP-875). Changes are serialized; running tasks are cancelled
+//! under the connectors lock and awaited outside it, so status reads never wait for a task to
+//! drain, and a task is never started while its previous instance still runs.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use super::converters::TaskConverters;
+use super::status::{State, TargetState, TaskStatus};
+use super::topics::ActiveTopics;
+use super::{ConnectorEntry, Worker, sink_offsets, validate_connector};
+use crate::api::{ConfigErrors, ConnectError, OffsetMap, Props};
+use crate::plugins::ConnectorKind;
+
+/// Why a change was refused, mapped by the REST API to Kafka Connect's status codes.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// 404: no such connector or task.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the connector exists already.
+    #[error("{0}")]
+    Conflict(String),
+    /// 400: the request cannot be done as asked.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 400: the configuration is invalid (every problem, each naming its key).
+    #[error("{0}")]
+    Invalid(ConfigErrors),
+    /// 500: the worker failed doing it.
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn not_found(name: &str) -> ChangeError {
+    ChangeError::NotFound(format!("Connector {name} not found"))
+}
+
+const STOP_FIRST: &str = "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{}/stop' endpoint";
+
+/// Kafka Connect's answer to a successful offsets change.
+const OFFSETS_ALTERED: &str = "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.";
+/// Kafka Connect's answer to a successful offsets reset.
+const OFFSETS_RESET: &str = "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.";
+
+impl Worker {
+    /// Creates a connector in `target` state. Errors: invalid config, already exists.
+    pub async fn create_connector(&self, props: Props, target: TargetState) -> Result<(), ChangeError> {
+        let _changes = self.changes.lock().await;
+        let checked = validate_connector(&self.registry, &props).map_err(ChangeError::Invalid)?;
+        TaskConverters::resolve(&self.registry, &self.config, &props)
+            .map_err(|e| ChangeError::BadRequest(e.chain()))?;
+        let name = checked.name.clone();
+        if self.connectors.lock().await.contains_key(&name) {
+            return Err(ChangeError::Conflict(format!("Connector {name} already exists")));
+        }
+        let mut entry = ConnectorEntry {
+            kind: checked.plugin.kind,
+            class: checked.plugin.class,
+            config: props,
+            target,
+            instance: None,
+            failure: None,
+            tasks: Vec::new(),
+            topics: std::sync::Arc::new(ActiveTopics::default()),
+            restarting: false,
+        };
+        self.bring_up(&name, &mut entry).await;
+        tracing::info!(connector = %name, class = entry.class, tasks = entry.tasks.len(), target = ?target, "connector created");
+        self.connectors.lock().await.insert(name, entry);
+        Ok(())
+    }
+
+    /// Starts what `entry.target` asks for on an entry with nothing running.
+    async fn bring_up(&self, name: &str, entry: &mut ConnectorEntry) {
+        match entry.target {
+            TargetState::Stopped => entry.tasks.clear(),
+            TargetState::Paused | TargetState::Started => {
+                self.start_instance(name, entry).await;
+                if let Err(e) = self.start_idle(name, entry) {
+                    entry.failure = Some(e.to_string());
+                }
+            }
+        }
+    }
+
+    /// Takes everything down: tasks cancelled (returned to await), connector instance stopped.
+    async fn take_down(name: &str, entry: &mut ConnectorEntry) -> Vec<super::Stopping> {
+        let stopping = Self::cancel_tasks(entry, |_, _| true);
+        Self::stop_instance(name, entry).await;
+        stopping
+    }
+
+    /// Creates or reconfigures a connector; `true` when it was created.
+    pub async fn put_connector_config(&self, name: &str, props: Props) -> Result<bool, ChangeError> {
+        if !self.connectors.lock().await.contains_key(name) {
+            return self.create_connector(props, TargetState::Started).await.map(|()| true);
+        }
+        let _changes = self.changes.lock().await;
+        let checked = validate_connector(&self.registry, &props).map_err(ChangeError::Invalid)?;
+        TaskConverters::resolve(&self.registry, &self.config, &props)
+            .map_err(|e| ChangeError::BadRequest(e.chain()))?;
+        let stopping = {
+            let mut connectors = self.connectors.lock().await;
+            let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+            let stopping = Self::take_down(name, entry).await;
+            entry.kind = checked.plugin.kind;
+            entry.class = checked.plugin.class;
+            entry.config = props;
+            stopping
+        };
+        self.await_stopped(stopping).await;
+        self.with_entry(name, |w, n, e| Box::pin(async move { w.bring_up(n, e).await })).await?;
+        tracing::info!(connector = %name, "connector reconfigured");
+        Ok(false)
+    }
+
+    /// Runs `f` on the entry of `name` under the connectors lock.
+    async fn with_entry<T>(
+        &self,
+        name: &str,
+        f: impl for<'a> FnOnce(
+            &'a Worker,
+            &'a str,
+            &'a mut ConnectorEntry,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>,
+    ) -> Result<T, ChangeError> {
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        Ok(f(self, name, entry).await)
+    }
+
+    /// Changes keys of a connector's config (`None` removes the key), as `PATCH .../config`.
+    pub async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> Result<(), ChangeError> {
+        let mut config = self.connector_config(name).await.ok_or_else(|| not_found(name))?;
+        for (k, v) in patch {
+            match v {
+                Some(v) => config.insert(k, v),
+                None => config.remove(&k),
+            };
+        }
+        self.put_connector_config(name, config).await.map(|_| ())
+    }
+
+    /// Deletes a connector: its tasks drain and stop, the connector stops.
+    pub async fn delete_connector(&self, name: &str) -> Result<(), ChangeError> {
+        let _changes = self.changes.lock().await;
+        let (stopping, mut entry) = {
+            let mut connectors = self.connectors.lock().await;
+            let mut entry = connectors.remove(name).ok_or_else(|| not_found(name))?;
+            (Self::cancel_tasks(&mut entry, |_, _| true), entry)
+        };
+        self.await_stopped(stopping).await;
+        Self::stop_instance(name, &mut entry).await;
+        tracing::info!(connector = %name, "connector deleted");
+        Ok(())
+    }
+
+    /// Pauses a connector's tasks (idempotent).
+    pub async fn pause_connector(&self, name: &str) -> Result<(), ChangeError> {
+        let _changes = self.changes.lock().await;
+        let stopping = {
+            let mut connectors = self.connectors.lock().await;
+            let entry =
+                connectors.get_mut(name).ok_or_else(|| ChangeError::NotFound(format!("Unknown connector {name}")))?;
+            if entry.target != TargetState::Started {
+                // Pausing a stopped connector is a target change only, as in Kafka Connect.
+                if entry.target == TargetState::Stopped {
+                    entry.target = TargetState::Paused;
+                    self.start_instance(name, entry).await;
+                    for t in &entry.tasks {
+                        set_state(t, State::Paused);
+                    }
+                }
+                return Ok(());
+            }
+            entry.target = TargetState::Paused;
+            Self::cancel_tasks(entry, |_, _| true)
+        };
+        self.settle(name, stopping).await?;
+        tracing::info!(connector = %name, "connector paused");
+        Ok(())
+    }
+
+    /// Resumes a paused or stopped connector (idempotent).
+    pub async fn resume_connector(&self, name: &str) -> Result<(), ChangeError> {
+        let _changes = self.changes.lock().await;
+        let mut connectors = self.connectors.lock().await;
+        let entry =
+            connectors.get_mut(name).ok_or_else(|| ChangeError::NotFound(format!("Unknown connector {name}")))?;
+        match entry.target {
+            TargetState::Started => return Ok(()),
+            TargetState::Paused => {
+                entry.target = TargetState::Started;
+                if entry.instance.is_none() {
+                    self.start_instance(name, entry).await;
+                }
+                self.start_idle(name, entry)?;
+            }
+            TargetState::Stopped => {
+                entry.target = TargetState::Started;
+                self.bring_up(name, entry).await;
+            }
+        }
+        tracing::info!(connector = %name, "connector resumed");
+        Ok(())
+    }
+
+    /// Stops a connector (KIP-980): tasks and connector shut down, task configs dropped.
+    pub async fn stop_connector(&self, name: &str) -> Result<(), ChangeError> {
+        let _changes = self.changes.lock().await;
+        let stopping = {
+            let mut connectors = self.connectors.lock().await;
+            let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+            entry.target = TargetState::Stopped;
+            Self::take_down(name, entry).await
+        };
+        self.await_stopped(stopping).await;
+        if let Some(entry) = self.connectors.lock().await.get_mut(name) {
+            entry.tasks.clear();
+            entry.failure = None;
+        }
+        tracing::info!(connector = %name, "connector stopped");
+        Ok(())
+    }
+
+    /// Restarts the connector instance of `entry`. Tasks keep running when the restarted
+    /// connector asks for the same task configs; otherwise they are cancelled (returned, to be
+    /// awaited) and their slots replaced by the new configs.
+    async fn restart_instance(&self, name: &str, entry: &mut ConnectorEntry) -> Vec<super::Stopping> {
+        Self::stop_instance(name, entry).await;
+        let mut old = std::mem::take(&mut entry.tasks);
+        self.start_instance(name, entry).await;
+        let same = entry.failure.is_none()
+            && entry.tasks.len() == old.len()
+            && entry.tasks.iter().zip(&old).all(|(a, b)| a.config == b.config);
+        if same {
+            entry.tasks = old;
+            return Vec::new();
+        }
+        let mut stopping = Vec::new();
+        for slot in &mut old {
+            if let Some((cancel, handle)) = slot.running.take() {
+                cancel.cancel();
+                stopping.push((cancel, handle));
+            }
+        }
+        stopping
+    }
+
+    /// Starts (target RUNNING) or marks PAUSED (target PAUSED) every task slot that is idle.
+    fn start_idle(&self, name: &str, entry: &mut ConnectorEntry) -> Result<(), ChangeError> {
+        for i in 0..entry.tasks.len() {
+            if entry.tasks[i].running.is_some() {
+                continue;
+            }
+            match entry.target {
+                TargetState::Started => self.start_task(name, entry, i).map_err(|e| ChangeError::Failed(e.chain()))?,
+                TargetState::Paused => set_state(&entry.tasks[i], State::Paused),
+                TargetState::Stopped => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `start_idle` on `name` after `stopping` tasks have ended.
+    async fn settle(&self, name: &str, stopping: Vec<super::Stopping>) -> Result<(), ChangeError> {
+        self.await_stopped(stopping).await;
+        let mut connectors = self.connectors.lock().await;
+        match connectors.get_mut(name) {
+            Some(entry) => self.start_idle(name, entry),
+            None => Ok(()),
+        }
+    }
+
+    /// Restarts the connector instance only (its tasks keep running when their configs do not
+    /// change), as a plain `POST /connectors/{name}/restart`.
+    pub async fn restart_connector(&self, name: &str) -> Result<(), ChangeError> {
+        let _changes = self.changes.lock().await;
+        let stopping = {
+            let mut connectors = self.connectors.lock().await;
+            let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+            if entry.target == TargetState::Stopped {
+                return Ok(());
+            }
+            self.restart_instance(name, entry).await
+        };
+        self.settle(name, stopping).await
+    }
+
+    /// `POST /connectors/{name}/restart?includeTasks=&onlyFailed=` (KIP-745): restarts the
+    /// connector (unless `only_failed` and it has not failed) and, with `include_tasks`, its
+    /// tasks (only the failed ones with `only_failed`). Answers the status with what is
+    /// restarted marked RESTARTING, as Kafka Connect does.
+    pub async fn restart_connector_and_tasks(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<super::ConnectorStatus, ChangeError> {
+        let _changes = self.changes.lock().await;
+        let (plan, stopping) = {
+            let mut connectors = self.connectors.lock().await;
+            let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+            let mut plan = self.status_of(name, entry);
+            if entry.target == TargetState::Stopped {
+                return Ok(plan);
+            }
+            let restart_connector = !only_failed || entry.failure.is_some();
+            let restart_tasks: Vec<bool> =
+                entry.tasks.iter().map(|t| include_tasks && (!only_failed || state_of(t) == State::Failed)).collect();
+            if restart_connector {
+                plan.state = State::Restarting;
+            }
+            for (t, r) in plan.tasks.iter_mut().zip(&restart_tasks) {
+                if *r {
+                    t.state = State::Restarting;
+                }
+            }
+            let mut stopping = Self::cancel_tasks(entry, |i, _| restart_tasks.get(i).copied().unwrap_or(false));
+            if restart_connector {
+                stopping.extend(self.restart_instance(name, entry).await);
+            }
+            (plan, stopping)
+        };
+        self.settle(name, stopping).await?;
+        Ok(plan)
+    }
+
+    /// Restarts one task.
+    pub async fn restart_task(&self, name: &str, task: usize) -> Result<(), ChangeError> {
+        let _changes = self.changes.lock().await;
+        let stopping = {
+            let mut connectors = self.connectors.lock().await;
+            let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+            if task >= entry.tasks.len() {
+                return Err(ChangeError::NotFound(format!("Task {name}-{task} not found")));
+            }
+            Self::cancel_tasks(entry, |i, _| i == task)
+        };
+        self.settle(name, stopping).await
+    }
+
+    /// The status of one task.
+    pub async fn task_status(&self, name: &str, task: usize) -> Result<TaskStatus, ChangeError> {
+        let connectors = self.connectors.lock().await;
+        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
+        let slot = entry
+            .tasks
+            .get(task)
+            .ok_or_else(|| ChangeError::NotFound(format!("No status found for task {name}-{task}")))?;
+        Ok(slot.status.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone()))
+    }
+
+    /// The connector's offsets (KIP-875): source offsets from the offset store, sink offsets
+    /// committed by the connector's consumer group.
+    pub async fn connector_offsets(&self, name: &str) -> Result<Vec<(OffsetMap, OffsetMap)>, ChangeError> {
+        let (kind, config) = {
+            let connectors = self.connectors.lock().await;
+            let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
+            (entry.kind, entry.config.clone())
+        };
+        match kind {
+            ConnectorKind::Source => self.offsets.list(name).await.map_err(|e| ChangeError::Failed(e.chain())),
+            ConnectorKind::Sink => {
+                let worker = self.config.clone();
+                let name = name.to_owned();
+                tokio::task::spawn_blocking(move || sink_offsets::committed(&worker, &name, &config))
+                    .await
+                    .map_err(|e| ChangeError::Failed(e.to_string()))?
+            }
+        }
+    }
+}
+
+fn state_of(t: &super::TaskSlot) -> State {
+    t.status.lock().map(|s| s.state).unwrap_or_else(|p| p.into_inner().state)
+}
+
+fn set_state(t: &super::TaskSlot, state: State) {
+    let mut s = t.status.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    s.state = state;
+    s.trace = None;
+}
+
+/// Reads `{"offsets": [{"partition": {...}, "offset": {...} | null}]}` (KIP-875's body).
+pub fn parse_offsets_body(body: &Json) -> Result<Vec<(OffsetMap, Option<OffsetMap>)>, ChangeError> {
+    let bad = |m: &str| ChangeError::BadRequest(m.to_owned());
+    let list = body
+        .get("offsets")
+        .and_then(Json::as_array)
+        .ok_or_else(|| bad("Partitions / offsets need to be provided for an alter offsets request"))?;
+    if list.is_empty() {
+        return Err(bad("Partitions / offsets need to be provided for an alter offsets request"));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for e in list {
+        let p =
+            e.get("partition").and_then(Json::as_object).ok_or_else(|| bad("Partitions cannot be null or empty"))?;
+        let o = match e.get("offset") {
+            None | Some(Json::Null) => None,
+            Some(Json::Object(o)) => Some(o.clone()),
+            Some(_) => return Err(bad("Offsets must be JSON objects or null")),
+        };
+        out.push((p.clone(), o));
+    }
+    Ok(out)
+}
+
+impl Worker {
+    /// `PATCH /connectors/{name}/offsets`: only for STOPPED connectors.
+    pub async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        changes: Vec<(OffsetMap, Option<OffsetMap>)>,
+    ) -> Result<&'static str, ChangeError> {
+        let _changes = self.changes.lock().await;
+        let (kind, config) = self.stopped(name).await?;
+        match kind {
+            ConnectorKind::Source => {
+                self.offsets.alter(name, changes).await.map_err(|e| ChangeError::Failed(e.chain()))?;
+            }
+            ConnectorKind::Sink => {
+                let worker = self.config.clone();
+                let name = name.to_owned();
+                tokio::task::spawn_blocking(move || sink_offsets::alter(&worker, &name, &config, changes))
+                    .await
+                    .map_err(|e| ChangeError::Failed(e.to_string()))??;
+            }
+        }
+        Ok(OFFSETS_ALTERED)
+    }
+
+    /// `DELETE /connectors/{name}/offsets`: only for STOPPED connectors.
+    pub async fn reset_connector_offsets(&self, name: &str) -> Result<&'static str, ChangeError> {
+        let _changes = self.changes.lock().await;
+        let (kind, _) = self.stopped(name).await?;
+        match kind {
+            ConnectorKind::Source => {
+                let all = self.offsets.list(name).await.map_err(|e| ChangeError::Failed(e.chain()))?;
+                let removals = all.into_iter().map(|(p, _)| (p, None)).collect();
+                self.offsets.alter(name, removals).await.map_err(|e| ChangeError::Failed(e.chain()))?;
+            }
+            ConnectorKind::Sink => {
+                let worker = self.config.clone();
+                let name = name.to_owned();
+                tokio::task::spawn_blocking(move || sink_offsets::reset(&worker, &name))
+                    .await
+                    .map_err(|e| ChangeError::Failed(e.to_string()))??;
+            }
+        }
+        Ok(OFFSETS_RESET)
+    }
+
+    async fn stopped(&self, name: &str) -> Result<(ConnectorKind, Props), ChangeError> {
+        let connectors = self.connectors.lock().await;
+        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
+        if entry.target != TargetState::Stopped || !entry.tasks.is_empty() {
+            return Err(ChangeError::BadRequest(STOP_FIRST.replace("{}", name)));
+        }
+        Ok((entry.kind, entry.config.clone()))
+    }
+}
+
+impl From<ConnectError> for ChangeError {
+    fn from(e: ConnectError) -> Self {
+        ChangeError::Failed(e.chain())
+    }
+}
