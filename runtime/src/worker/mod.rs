@@ -29,6 +29,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::api::{ConnectError, ConnectResult, Props};
+use crate::config_providers::{ConfigProviders, reverse_transform};
 use crate::plugins::{AnyConnector, ConnectorKind, Registry};
 
 pub use lifecycle::{ChangeError, parse_offsets_body};
@@ -159,7 +160,17 @@ impl Worker {
             entry.failure = Some(format!("connector class {} is no longer available", entry.class));
             return;
         };
-        let resolved = entry.config.clone();
+        // Config provider variables (${file:...}, ${env:...}) are resolved here only: entry.config
+        // keeps the placeholders that REST shows.
+        let resolved =
+            match ConfigProviders::from_worker_props(&self.config.props).and_then(|p| p.resolve(&entry.config)) {
+                Ok(resolved) => resolved,
+                Err(e) => {
+                    tracing::error!(connector = %name, "connector failed to start: {}", e.chain());
+                    entry.failure = Some(e.chain());
+                    return;
+                }
+            };
         let mut instance = (plugin.factory)();
         let configs = match &mut instance {
             AnyConnector::Source(c) => match c.start(&resolved).await {
@@ -362,7 +373,12 @@ impl Worker {
 
     /// Task configurations of one connector (`None`: no such connector).
     pub async fn task_configs(&self, name: &str) -> Option<Vec<Props>> {
-        self.connectors.lock().await.get(name).map(|c| c.tasks.iter().map(|t| t.config.clone()).collect())
+        // Placeholders back where the connector config had variables (AbstractHerder.reverseTransform).
+        self.connectors
+            .lock()
+            .await
+            .get(name)
+            .map(|c| c.tasks.iter().map(|t| reverse_transform(&c.config, &t.config)).collect())
     }
 
     /// Topics the connector used since it was created or last reset (`None`: no such connector).
