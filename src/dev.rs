@@ -12,6 +12,7 @@ use tributary_runtime::worker::offsets::{FileOffsetStore, OffsetStore};
 
 use crate::broker::{self, LocalKafka};
 use crate::cli::DevArgs;
+use crate::listeners::RestSettings;
 use crate::{run, schema_registry};
 
 pub(crate) async fn run(args: DevArgs) -> anyhow::Result<()> {
@@ -55,11 +56,12 @@ pub(crate) async fn run(args: DevArgs) -> anyhow::Result<()> {
     let offsets: Arc<dyn OffsetStore> =
         Arc::new(FileOffsetStore::open(&offsets_path).map_err(|e| anyhow!("{}", e.chain()))?);
     let cancel = CancellationToken::new();
-    let rest = run::listener_addr(&format!("http://127.0.0.1:{}", args.rest_port))?;
-    let worker = Arc::new(Worker::new(config, registry, offsets, rest.to_string(), cancel.child_token()));
+    let rest = RestSettings::from_worker(&config)?;
+    let worker_id = rest.worker_id().unwrap_or_else(|| format!("127.0.0.1:{}", args.rest_port));
+    let worker = Arc::new(Worker::new(config, registry, offsets, worker_id, cancel.child_token()));
     let outcome = async {
-        run::serve_rest(worker.clone(), rest, cancel.clone()).await?;
-        println!("REST API         http://{rest}");
+        let urls = run::serve_rest(worker.clone(), &rest, cancel.clone()).await?;
+        println!("REST API         {}", urls.join(", "));
         let registry = schema_registry::open(
             KafkaStoreConfig::new(bootstrap.clone(), DEFAULT_TOPIC),
             CompatibilityLevel::default(),

@@ -3,6 +3,7 @@
 mod broker;
 mod cli;
 mod dev;
+mod listeners;
 mod logging;
 mod run;
 mod schema_registry;

@@ -11,11 +11,13 @@ use anyhow::{Context, anyhow, bail};
 use tokio_util::sync::CancellationToken;
 use tributary_runtime::Registry;
 use tributary_runtime::api::Props;
+use tributary_runtime::config_providers::ConfigProviders;
 use tributary_runtime::worker::config::WorkerConfig;
 use tributary_runtime::worker::offsets::{FileOffsetStore, OffsetStore};
 use tributary_runtime::worker::{Worker, validate_connector};
 
 use crate::cli::StandaloneArgs;
+use crate::listeners::{self, Listener, RestSettings};
 
 /// Every plugin compiled into this binary.
 pub(crate) fn registry() -> Arc<Registry> {
@@ -49,31 +51,30 @@ pub(crate) fn load_connectors(registry: &Registry, paths: &[PathBuf]) -> anyhow:
     Ok(out)
 }
 
-/// The socket address of a Kafka Connect `listeners` entry (`http://host:port`).
+/// The socket address of an `http://host:port` listener whose host is an IP address or
+/// `localhost` (the schema registry's listener).
 pub(crate) fn listener_addr(listener: &str) -> anyhow::Result<SocketAddr> {
-    let rest = listener.strip_prefix("http://").ok_or_else(|| {
-        anyhow!("invalid value for 'listeners': '{listener}' must start with http:// (https is not supported yet)")
-    })?;
-    let (host, port) =
-        rest.rsplit_once(':').ok_or_else(|| anyhow!("invalid value for 'listeners': '{listener}' has no port"))?;
-    let host = if host.is_empty() || host == "0.0.0.0" { "0.0.0.0" } else { host };
-    let host = if host == "localhost" { "127.0.0.1" } else { host };
-    format!("{host}:{port}").parse().map_err(|e| anyhow!("invalid value for 'listeners': '{listener}': {e}"))
+    let l = Listener::parse(listener)?;
+    if l.https {
+        bail!("invalid value for 'listeners': '{listener}': only http:// is supported here");
+    }
+    l.host_port().parse().map_err(|e| anyhow!("invalid value for 'listeners': '{listener}': {e}"))
 }
 
-/// Serves the REST API until `cancel`.
-pub(crate) async fn serve_rest(worker: Arc<Worker>, addr: SocketAddr, cancel: CancellationToken) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot listen on {addr} for the REST API (is another worker running? change 'listeners')")
-    })?;
-    let app = tributary_rest_api::router(worker);
-    tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(cancel.cancelled_owned()).await;
-        if let Err(e) = served {
-            tracing::error!("REST API stopped: {e}");
-        }
-    });
-    Ok(())
+/// Serves the REST API on every listener of `rest`, behind its authentication, until `cancel`;
+/// returns the URLs served.
+pub(crate) async fn serve_rest(
+    worker: Arc<Worker>,
+    rest: &RestSettings,
+    cancel: CancellationToken,
+) -> anyhow::Result<Vec<String>> {
+    let app = tributary_rest_api::security::secure(tributary_rest_api::router(worker), &rest.security);
+    let urls = listeners::serve(&rest.listeners, app, rest.tls.clone(), cancel).await?;
+    for warning in rest.security.warnings() {
+        tracing::warn!("{warning}");
+    }
+    tracing::info!(urls = %urls.join(", "), authentication = %rest.security.describe(), "REST API listening");
+    Ok(urls)
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -119,9 +120,13 @@ pub(crate) async fn stop(worker: &Worker, cancel: &CancellationToken) {
 
 pub(crate) async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let props = read_properties(&args.worker_properties, "worker properties")?;
-    let config = WorkerConfig::from_props(props)
-        .map_err(|e| anyhow!("invalid worker configuration in {}: {e}", args.worker_properties.display()))?;
+    let raw = read_properties(&args.worker_properties, "worker properties")?;
+    let invalid = |e: String| anyhow!("invalid worker configuration in {}: {e}", args.worker_properties.display());
+    // Worker keys may use the config providers too (e.g. ssl.keystore.key=${file:...}).
+    let providers = ConfigProviders::from_worker_props(&raw).map_err(|e| invalid(e.chain()))?;
+    let props = providers.resolve_worker(&raw).map_err(|e| invalid(e.chain()))?;
+    let config = WorkerConfig::from_props(props).map_err(|e| invalid(e.to_string()))?;
+    let rest = RestSettings::from_worker(&config).map_err(|e| invalid(format!("{e:#}")))?;
     let Some(offset_file) = config.offset_file.clone() else {
         bail!(
             "invalid worker configuration in {}: missing required key 'offset.storage.file.filename' (standalone mode stores source offsets in that file)",
@@ -132,13 +137,10 @@ pub(crate) async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
     let connectors = load_connectors(&registry, &args.connector_properties)?;
     let offsets: Arc<dyn OffsetStore> =
         Arc::new(FileOffsetStore::open(&offset_file).map_err(|e| anyhow!("{}", e.chain()))?);
-    let rest = config.listeners.first().map(|l| listener_addr(l)).transpose()?;
-    let worker_id = rest.map_or_else(|| "standalone".to_owned(), |a| a.to_string());
+    let worker_id = rest.worker_id().unwrap_or_else(|| "standalone".to_owned());
     let cancel = CancellationToken::new();
     let worker = Arc::new(Worker::new(config, registry, offsets, worker_id, cancel.child_token()));
-    if let Some(addr) = rest {
-        serve_rest(worker.clone(), addr, cancel.clone()).await?;
-    }
+    let urls = serve_rest(worker.clone(), &rest, cancel.clone()).await?;
     let n = connectors.len();
     let started_connectors = start_connectors(&worker, connectors).await;
     if let Err(e) = started_connectors {
@@ -147,7 +149,7 @@ pub(crate) async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
     }
     tracing::info!(
         connectors = n,
-        rest = %rest.map_or_else(|| "disabled".to_owned(), |a| format!("http://{a}")),
+        rest = %if urls.is_empty() { "disabled".to_owned() } else { urls.join(", ") },
         offsets = %offset_file.display(),
         startup_ms = started.elapsed().as_millis() as u64,
         "Tributary standalone worker ready"

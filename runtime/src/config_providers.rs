@@ -289,11 +289,7 @@ impl ConfigProviders {
         Ok(resolved)
     }
 
-    fn replace(
-        &self,
-        value: &str,
-        found: &Lookups<'_>,
-    ) -> Result<String, String> {
+    fn replace(&self, value: &str, found: &Lookups<'_>) -> Result<String, String> {
         let mut out = String::with_capacity(value.len());
         let mut last = 0;
         for v in variables(value) {

@@ -75,6 +75,7 @@ pub fn worker_config_def() -> ConfigDef {
             )
             .default("http://:8083"),
         )
+        .merge(&security_config_def())
         .define(
             ConfigKey::new(
                 "source.max.in.flight.records",
@@ -94,6 +95,91 @@ pub fn worker_config_def() -> ConfigDef {
             )
             .default(""),
         )
+}
+
+/// Keys of config providers, REST authentication and the HTTPS listener. The `ssl.*` keys are
+/// also read with the `listeners.https.` prefix, which wins as a whole when any is set.
+fn security_config_def() -> ConfigDef {
+    use ConfigType::*;
+    use Importance::*;
+    let key = |name: &str, kind: ConfigType, importance: Importance, doc: &str| {
+        ConfigKey::new(name, kind, importance, doc).default("").group("Security")
+    };
+    ConfigDef::new()
+        .define(key(
+            "config.providers",
+            List,
+            Low,
+            "Names of config providers, each configured by config.providers.<name>.class (FileConfigProvider, \
+             DirectoryConfigProvider or EnvVarConfigProvider of org.apache.kafka.common.config.provider) and \
+             config.providers.<name>.param.* (allowed.paths, allowlist.pattern). Connector values may then hold \
+             ${<name>:[path:]key} variables, resolved only inside the worker.",
+        ))
+        .define(key(
+            "rest.extension.classes",
+            List,
+            Low,
+            "REST extensions: org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension \
+             enables HTTP basic auth from the JAAS file's PropertyFileLoginModule credentials file.",
+        ))
+        .define(key(
+            "rest.basic.auth.jaas.config.file",
+            String,
+            Low,
+            "Tributary: JAAS file of the basic auth extension (a KafkaConnect entry with PropertyFileLoginModule \
+             file=...). Without it, -Djava.security.auth.login.config=PATH in the KAFKA_OPTS environment variable.",
+        ))
+        .define(key(
+            "rest.bearer.tokens.file",
+            String,
+            Low,
+            "Tributary: file of REST bearer tokens, one a line; Authorization: Bearer <token> is then accepted.",
+        ))
+        .define(key(
+            "ssl.keystore.type",
+            String,
+            Medium,
+            "HTTPS listener keystore format: PEM (JKS and PKCS12 must be converted to PEM).",
+        ))
+        .define(key(
+            "ssl.keystore.location",
+            String,
+            High,
+            "HTTPS listener: PEM file holding the private key and the certificate chain.",
+        ))
+        .define(key(
+            "ssl.keystore.certificate.chain",
+            Password,
+            High,
+            "HTTPS listener: certificate chain in PEM, inline (instead of ssl.keystore.location).",
+        ))
+        .define(key(
+            "ssl.keystore.key",
+            Password,
+            High,
+            "HTTPS listener: unencrypted private key in PEM (PKCS#8, PKCS#1 or SEC1), inline.",
+        ))
+        .define(key(
+            "ssl.client.auth",
+            String,
+            Low,
+            "HTTPS listener: required, requested or none (default) client certificates, checked against the PEM \
+             truststore.",
+        ))
+        .define(key("ssl.truststore.type", String, Medium, "HTTPS listener truststore format: PEM."))
+        .define(key(
+            "ssl.truststore.location",
+            String,
+            High,
+            "HTTPS listener: PEM file of CA certificates that client certificates must chain to.",
+        ))
+        .define(key(
+            "ssl.truststore.certificates",
+            Password,
+            High,
+            "HTTPS listener: CA certificates in PEM, inline (instead of ssl.truststore.location).",
+        ))
+        .define(key("ssl.enabled.protocols", List, Medium, "HTTPS listener: TLSv1.2 and/or TLSv1.3 (default both)."))
 }
 
 /// Parsed worker configuration.
