@@ -11,10 +11,6 @@ use std::time::{Duration, Instant};
 use common::{WorkerProcess, write_props};
 use tributary_testcontainers::{TestEnv, confluent_python, repo_root, unique_name};
 
-/// Checks of connect_client.py known to fail today: expected to fail until issue 5's endpoints
-/// land. The script is told to skip them (argument `--skip`), and says so.
-const KNOWN_FAILING: &[&str] = &[];
-
 #[test]
 fn kafka_connect_py_manages_a_connector_on_tributary() {
     let Some(kafka) = TestEnv::get().kafka() else { return };
@@ -40,7 +36,6 @@ fn kafka_connect_py_manages_a_connector_on_tributary() {
     let out = Command::new(&python)
         .arg(repo_root().join("tests/python/connect_client.py"))
         .args([&format!("http://127.0.0.1:{port}"), dir.path().to_str().unwrap(), &unique_name("client")])
-        .args(KNOWN_FAILING.iter().flat_map(|k| ["--skip", k]))
         .output()
         .expect("cannot run the Python client");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

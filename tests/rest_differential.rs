@@ -27,7 +27,49 @@ use tributary_testcontainers::{TestEnv, in_ci, repo_root};
 
 /// Steps where Tributary is known to answer differently today: expected to fail until issue 5's
 /// endpoints land. Their answers are still sent, printed and compared, but do not fail the test.
-const KNOWN_FAILING: &[&str] = &[];
+const KNOWN_FAILING: &[&str] = &[
+    "health",
+    "plugins-all",
+    "plugin-config",
+    "plugin-config-full-class",
+    "validate-ok",
+    "validate-errors",
+    "validate-unknown-plugin",
+    "source-running",
+    "sink-running",
+    "stopped-status",
+    "paused-status",
+    "create-missing-name",
+    "create-missing-topic",
+    "create-wrong-content-type",
+    "list-expand-status",
+    "list-expand-both",
+    "tasks",
+    "task-status",
+    "topics-unknown",
+    "paused",
+    "resumed",
+    "restarted",
+    "restart-include-tasks",
+    "restarted-with-tasks",
+    "restart-only-failed",
+    "restart-unknown",
+    "task-restarted",
+    "task-restart-unknown-id",
+    "config-patch-invalid",
+    "config-patch-remove-key",
+    "stopped",
+    "source-offsets-alter",
+    "source-offsets-alter-bad",
+    "source-offsets-reset",
+    "topics-after-reset",
+    "sink-stopped",
+    "sink-offsets-alter",
+    "sink-offsets-reset",
+    "resumed-from-stopped",
+    "logger-unknown",
+    "oversize-path",
+];
 
 /// REST port of the Kafka Connect worker the script starts (left running between test runs).
 const CONNECT_PORT: u16 = 18083;
@@ -163,11 +205,7 @@ fn rest_api_answers_as_kafka_connect_does() {
     start_connect(kafka);
     let tmp = tempfile::tempdir().unwrap();
     let run = format!("{:08x}", rand::random::<u32>());
-    let kc = Target {
-        addr: format!("127.0.0.1:{CONNECT_PORT}"),
-        id: format!("rd{run}k"),
-        dir: tmp.path().join("kc"),
-    };
+    let kc = Target { addr: format!("127.0.0.1:{CONNECT_PORT}"), id: format!("rd{run}k"), dir: tmp.path().join("kc") };
     let only_connect = std::env::var("REST_DIFF_ONLY_CONNECT").is_ok_and(|v| v == "1");
     let tr_dir = tmp.path().join("tr");
     kc.write_files(&seq);

@@ -288,11 +288,39 @@ pub(crate) fn differs(
     }
     match compare {
         Compare::Status => None,
-        Compare::StatusBody => (want != got).then(|| "bodies differ".to_string()),
+        Compare::StatusBody => (want != got).then(|| {
+            let mut paths = Vec::new();
+            diff_paths("", want, got, &mut paths);
+            let more = paths.len().saturating_sub(8);
+            paths.truncate(8);
+            format!("bodies differ at {}{}", paths.join(", "), if more > 0 { format!(" (+{more} more)") } else { String::new() })
+        }),
         Compare::StatusErrorCode => {
             let ok = got.get("error_code").and_then(Value::as_u64) == Some(u64::from(got_status))
                 && got.get("message").and_then(Value::as_str).is_some_and(|m| !m.is_empty());
             (!ok).then(|| "body is not {\"error_code\": <status>, \"message\": \"...\"}".to_string())
         }
+    }
+}
+
+/// JSON pointers where two values differ (`+` only in got, `-` only in want, `~` different).
+fn diff_paths(at: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
+    match (want, got) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                match b.get(k) {
+                    Some(w) => diff_paths(&format!("{at}/{k}"), v, w, out),
+                    None => out.push(format!("-{at}/{k}")),
+                }
+            }
+            out.extend(b.keys().filter(|k| !a.contains_key(*k)).map(|k| format!("+{at}/{k}")));
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (v, w)) in a.iter().zip(b).enumerate() {
+                diff_paths(&format!("{at}/{i}"), v, w, out);
+            }
+        }
+        (a, b) if a != b => out.push(format!("~{}", if at.is_empty() { "/" } else { at })),
+        _ => {}
     }
 }
