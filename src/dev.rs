@@ -60,8 +60,8 @@ pub(crate) async fn run(args: DevArgs) -> anyhow::Result<()> {
     let worker_id = rest.worker_id().unwrap_or_else(|| format!("127.0.0.1:{}", args.rest_port));
     let worker = Arc::new(Worker::new(config, registry, offsets, worker_id, cancel.child_token()));
     let outcome = async {
-        let urls = run::serve_rest(worker.clone(), &rest, cancel.clone()).await?;
-        println!("REST API         {}", urls.join(", "));
+        let urls = run::serve_rest(worker.clone(), &rest, true, cancel.clone()).await?;
+        println!("REST API         {} (Swagger UI at /docs)", urls.join(", "));
         let registry = schema_registry::open(
             KafkaStoreConfig::new(bootstrap.clone(), DEFAULT_TOPIC),
             CompatibilityLevel::default(),
@@ -77,6 +77,7 @@ pub(crate) async fn run(args: DevArgs) -> anyhow::Result<()> {
         println!("Connectors       {n} running; offsets in {}", offsets_path.display());
         println!("Ready in {} ms. Press Ctrl-C to stop.", started.elapsed().as_millis());
         tracing::info!(startup_ms = started.elapsed().as_millis() as u64, "Tributary dev ready");
+        tributary_rest_api::set_ready();
         run::shutdown_signal().await;
         anyhow::Ok(())
     }

@@ -66,9 +66,11 @@ pub(crate) fn listener_addr(listener: &str) -> anyhow::Result<SocketAddr> {
 pub(crate) async fn serve_rest(
     worker: Arc<Worker>,
     rest: &RestSettings,
+    docs: bool,
     cancel: CancellationToken,
 ) -> anyhow::Result<Vec<String>> {
-    let app = tributary_rest_api::security::secure(tributary_rest_api::router(worker), &rest.security);
+    let router = if docs { tributary_rest_api::router_with_docs(worker) } else { tributary_rest_api::router(worker) };
+    let app = tributary_rest_api::security::secure(router, &rest.security);
     let urls = listeners::serve(&rest.listeners, app, rest.tls.clone(), cancel).await?;
     for warning in rest.security.warnings() {
         tracing::warn!("{warning}");
@@ -140,7 +142,9 @@ pub(crate) async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
     let worker_id = rest.worker_id().unwrap_or_else(|| "standalone".to_owned());
     let cancel = CancellationToken::new();
     let worker = Arc::new(Worker::new(config, registry, offsets, worker_id, cancel.child_token()));
-    let urls = serve_rest(worker.clone(), &rest, cancel.clone()).await?;
+    // Swagger UI at /docs when the worker file asks for it (a Tributary key).
+    let docs = worker.config().props.get("rest.docs.enable").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let urls = serve_rest(worker.clone(), &rest, docs, cancel.clone()).await?;
     let n = connectors.len();
     let started_connectors = start_connectors(&worker, connectors).await;
     if let Err(e) = started_connectors {
@@ -154,6 +158,7 @@ pub(crate) async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "Tributary standalone worker ready"
     );
+    tributary_rest_api::set_ready();
     shutdown_signal().await;
     stop(&worker, &cancel).await;
     Ok(())

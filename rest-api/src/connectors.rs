@@ -11,15 +11,18 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use tributary_runtime::api::Props;
-use tributary_runtime::herder::ConnectorInfo;
+use tributary_runtime::herder::ConnectorInfo as Info;
 use tributary_runtime::worker::{ConnectorStatus, TargetState, TaskStatus, parse_offsets_body};
 
 use crate::error::ApiError;
 use crate::{AppState, query};
 
+#[allow(unused_imports)]
+use crate::openapi::*;
+
 type Answer = Result<Response, ApiError>;
 
-pub(crate) fn info_json(i: &ConnectorInfo) -> Value {
+pub(crate) fn info_json(i: &Info) -> Value {
     let tasks: Vec<Value> = (0..i.tasks).map(|t| json!({"connector": i.name, "task": t})).collect();
     json!({"name": i.name, "config": i.config, "tasks": tasks, "type": i.kind.name()})
 }
@@ -103,6 +106,7 @@ fn created(name: &str, body: Value) -> Response {
     (StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response()
 }
 
+#[utoipa::path(get, path = "/connectors", tag = "connectors", params(("expand" = Option<Vec<String>>, Query, description = "status and/or info")), responses((status = 200, description = "Names, or with expand a map of name to status/info", body = serde_json::Value)))]
 pub(crate) async fn list(State(h): State<AppState>, RawQuery(q): RawQuery) -> Answer {
     let names = h.connectors().await;
     let expand = query::all(q.as_deref(), "expand");
@@ -132,6 +136,7 @@ pub(crate) async fn list(State(h): State<AppState>, RawQuery(q): RawQuery) -> An
     Ok(Json(Value::Object(out)).into_response())
 }
 
+#[utoipa::path(post, path = "/connectors", tag = "connectors", request_body = CreateConnectorRequest, responses((status = 201, body = ConnectorInfo), (status = 400, body = ErrorMessage), (status = 409, body = ErrorMessage), (status = 413, body = ErrorMessage)))]
 pub(crate) async fn create(State(h): State<AppState>, body: Result<Bytes, BytesRejection>) -> Answer {
     let body = parse_body(body)?;
     let Value::Object(o) = &body else {
@@ -166,14 +171,17 @@ pub(crate) async fn create(State(h): State<AppState>, body: Result<Bytes, BytesR
     Ok(created(&info.name, info_json(&info)))
 }
 
+#[utoipa::path(get, path = "/connectors/{name}", tag = "connectors", params(("name" = String, Path, description = "Connector name")), responses((status = 200, body = ConnectorInfo), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn get(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     Ok(Json(info_json(&h.connector_info(&name).await?)).into_response())
 }
 
+#[utoipa::path(get, path = "/connectors/{name}/config", tag = "connectors", params(("name" = String, Path, description = "Connector name")), responses((status = 200, body = BTreeMap<String, String>), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn get_config(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     Ok(Json(h.connector_config(&name).await?).into_response())
 }
 
+#[utoipa::path(put, path = "/connectors/{name}/config", tag = "connectors", params(("name" = String, Path, description = "Connector name")), request_body = BTreeMap<String, String>, responses((status = 200, body = ConnectorInfo), (status = 201, body = ConnectorInfo), (status = 400, body = ErrorMessage), (status = 413, body = ErrorMessage)))]
 pub(crate) async fn put_config(
     State(h): State<AppState>,
     Path(name): Path<String>,
@@ -185,6 +193,7 @@ pub(crate) async fn put_config(
     Ok(if was_created { created(&name, info_json(&info)) } else { Json(info_json(&info)).into_response() })
 }
 
+#[utoipa::path(patch, path = "/connectors/{name}/config", tag = "connectors", params(("name" = String, Path, description = "Connector name")), request_body = BTreeMap<String, String>, responses((status = 200, body = ConnectorInfo), (status = 400, body = ErrorMessage), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn patch_config(
     State(h): State<AppState>,
     Path(name): Path<String>,
@@ -201,6 +210,7 @@ pub(crate) async fn patch_config(
     Ok(Json(info_json(&h.patch_connector_config(&name, patch).await?)).into_response())
 }
 
+#[utoipa::path(get, path = "/connectors/{name}/status", tag = "connectors", params(("name" = String, Path, description = "Connector name")), responses((status = 200, body = ConnectorStateInfo), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn status(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     Ok(Json(status_json(&h.connector_status(&name).await?)).into_response())
 }
@@ -209,11 +219,13 @@ fn task_id(raw: &str) -> Result<usize, ApiError> {
     raw.parse().map_err(|_| ApiError::http_not_found())
 }
 
+#[utoipa::path(get, path = "/connectors/{name}/tasks/{task}/status", tag = "tasks", params(("name" = String, Path, description = "Connector name"), ("task" = i32, Path, description = "Task id")), responses((status = 200, body = TaskState), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn task_status(State(h): State<AppState>, Path((name, task)): Path<(String, String)>) -> Answer {
     let id = task_id(&task)?;
     Ok(Json(task_json(id, &h.task_status(&name, id).await?)).into_response())
 }
 
+#[utoipa::path(get, path = "/connectors/{name}/tasks", tag = "tasks", params(("name" = String, Path, description = "Connector name")), responses((status = 200, body = Vec<TaskInfo>), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn tasks(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     let configs = h.task_configs(&name).await?;
     let out: Vec<Value> = configs
@@ -224,21 +236,25 @@ pub(crate) async fn tasks(State(h): State<AppState>, Path(name): Path<String>) -
     Ok(Json(out).into_response())
 }
 
+#[utoipa::path(put, path = "/connectors/{name}/pause", tag = "connectors", params(("name" = String, Path, description = "Connector name")), responses((status = 202), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn pause(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     h.pause_connector(&name).await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
+#[utoipa::path(put, path = "/connectors/{name}/resume", tag = "connectors", params(("name" = String, Path, description = "Connector name")), responses((status = 202), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn resume(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     h.resume_connector(&name).await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
+#[utoipa::path(put, path = "/connectors/{name}/stop", tag = "connectors", params(("name" = String, Path, description = "Connector name")), responses((status = 204), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn stop(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     h.stop_connector(&name).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(post, path = "/connectors/{name}/restart", tag = "connectors", params(("name" = String, Path, description = "Connector name"), ("includeTasks" = Option<bool>, Query), ("onlyFailed" = Option<bool>, Query)), responses((status = 202, body = ConnectorStateInfo), (status = 204), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn restart(State(h): State<AppState>, Path(name): Path<String>, RawQuery(q): RawQuery) -> Answer {
     let include_tasks = query::flag(q.as_deref(), "includeTasks")?;
     let only_failed = query::flag(q.as_deref(), "onlyFailed")?;
@@ -250,32 +266,38 @@ pub(crate) async fn restart(State(h): State<AppState>, Path(name): Path<String>,
     Ok((StatusCode::ACCEPTED, Json(status_json(&plan))).into_response())
 }
 
+#[utoipa::path(post, path = "/connectors/{name}/tasks/{task}/restart", tag = "tasks", params(("name" = String, Path, description = "Connector name"), ("task" = i32, Path, description = "Task id")), responses((status = 204), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn restart_task(State(h): State<AppState>, Path((name, task)): Path<(String, String)>) -> Answer {
     h.restart_task(&name, task_id(&task)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(delete, path = "/connectors/{name}", tag = "connectors", params(("name" = String, Path, description = "Connector name")), responses((status = 204), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn delete(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     h.delete_connector(&name).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(get, path = "/connectors/{name}/topics", tag = "connectors", params(("name" = String, Path, description = "Connector name")), responses((status = 200, body = BTreeMap<String, ActiveTopics>), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn topics(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     let topics = h.active_topics(&name).await?;
     Ok(Json(json!({ name: {"topics": topics} })).into_response())
 }
 
+#[utoipa::path(put, path = "/connectors/{name}/topics/reset", tag = "connectors", params(("name" = String, Path, description = "Connector name")), responses((status = 202), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn reset_topics(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     h.reset_active_topics(&name).await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
+#[utoipa::path(get, path = "/connectors/{name}/offsets", tag = "offsets", params(("name" = String, Path, description = "Connector name")), responses((status = 200, body = ConnectorOffsets), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn offsets(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     let offsets: Vec<Value> =
         h.connector_offsets(&name).await?.into_iter().map(|(p, o)| json!({"partition": p, "offset": o})).collect();
     Ok(Json(json!({ "offsets": offsets })).into_response())
 }
 
+#[utoipa::path(patch, path = "/connectors/{name}/offsets", tag = "offsets", params(("name" = String, Path, description = "Connector name")), request_body = ConnectorOffsets, responses((status = 200, body = Message), (status = 400, body = ErrorMessage), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn alter_offsets(
     State(h): State<AppState>,
     Path(name): Path<String>,
@@ -286,6 +308,7 @@ pub(crate) async fn alter_offsets(
     Ok(Json(json!({ "message": message })).into_response())
 }
 
+#[utoipa::path(delete, path = "/connectors/{name}/offsets", tag = "offsets", params(("name" = String, Path, description = "Connector name")), responses((status = 200, body = Message), (status = 400, body = ErrorMessage), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn reset_offsets(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
     let message = h.reset_connector_offsets(&name).await?;
     Ok(Json(json!({ "message": message })).into_response())

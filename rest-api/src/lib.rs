@@ -6,6 +6,7 @@
 mod connectors;
 mod error;
 mod loggers;
+mod openapi;
 mod plugins;
 pub mod registry;
 pub mod security;
@@ -19,6 +20,8 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+#[allow(unused_imports)]
+use openapi::*;
 use serde_json::json;
 use tributary_runtime::herder::Herder;
 
@@ -37,8 +40,23 @@ pub fn set_ready() {
     READY.store(true, Ordering::Relaxed);
 }
 
-/// The API's routes; serve them with `axum::serve`.
+/// The OpenAPI 3 document of this API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <openapi::ApiDoc as utoipa::OpenApi>::openapi()
+}
+
+/// The API's routes with `/openapi.json`; serve them with `axum::serve`.
 pub fn router(state: AppState) -> Router {
+    routes(state).route("/openapi.json", get(|| async { Json(openapi()) }))
+}
+
+/// [`router`] plus Swagger UI at `/docs` (on by default in `tributary dev`).
+pub fn router_with_docs(state: AppState) -> Router {
+    let ui: Router = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi()).into();
+    routes(state).merge(ui)
+}
+
+fn routes(state: AppState) -> Router {
     use connectors as c;
     Router::new()
         .route("/", get(root))
@@ -70,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+#[utoipa::path(get, path = "/", tag = "root", responses((status = 200, body = ServerInfo)))]
 async fn root(State(h): State<AppState>) -> Response {
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
@@ -80,6 +99,7 @@ async fn root(State(h): State<AppState>) -> Response {
 }
 
 /// KIP-1017's health check.
+#[utoipa::path(get, path = "/health", tag = "root", responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn health() -> Response {
     if READY.load(Ordering::Relaxed) {
         Json(json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}))

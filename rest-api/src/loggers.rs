@@ -12,12 +12,16 @@ use tributary_runtime::loggers;
 use crate::error::ApiError;
 use crate::query;
 
+#[allow(unused_imports)]
+use crate::openapi::*;
+
 type Answer = Result<Response, ApiError>;
 
 fn level_json(level: &str, modified: Option<u64>) -> Value {
     json!({"level": level, "last_modified": modified})
 }
 
+#[utoipa::path(get, path = "/admin/loggers", tag = "loggers", responses((status = 200, body = BTreeMap<String, LoggerLevel>)))]
 pub(crate) async fn list() -> Answer {
     let mut out = Map::new();
     for (name, level, modified) in loggers::all() {
@@ -26,11 +30,13 @@ pub(crate) async fn list() -> Answer {
     Ok(Json(Value::Object(out)).into_response())
 }
 
+#[utoipa::path(get, path = "/admin/loggers/{logger}", tag = "loggers", params(("logger" = String, Path)), responses((status = 200, body = LoggerLevel)))]
 pub(crate) async fn get(Path(logger): Path<String>) -> Answer {
     let (level, modified) = loggers::level(&logger);
     Ok(Json(level_json(&level, modified)).into_response())
 }
 
+#[utoipa::path(put, path = "/admin/loggers/{logger}", tag = "loggers", params(("logger" = String, Path), ("scope" = Option<String>, Query)), request_body = SetLevel, responses((status = 200, body = Vec<String>), (status = 204), (status = 400, body = ErrorMessage), (status = 404, body = ErrorMessage)))]
 pub(crate) async fn set(
     Path(logger): Path<String>,
     RawQuery(q): RawQuery,

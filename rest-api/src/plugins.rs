@@ -16,10 +16,14 @@ use tributary_runtime::worker::connector_config_def;
 use crate::error::ApiError;
 use crate::{AppState, query};
 
+#[allow(unused_imports)]
+use crate::openapi::*;
+
 type Answer = Result<Response, ApiError>;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+#[utoipa::path(get, path = "/connector-plugins", tag = "plugins", params(("connectorsOnly" = Option<bool>, Query)), responses((status = 200, body = Vec<PluginInfo>)))]
 pub(crate) async fn list(State(h): State<AppState>, RawQuery(q): RawQuery) -> Answer {
     let connectors_only = match query::one(q.as_deref(), "connectorsOnly") {
         None => true,
@@ -55,6 +59,7 @@ fn plugin_def(h: &AppState, plugin: &str) -> Result<ConfigDef, ApiError> {
     Err(ApiError::not_found(format!("Unknown plugin {plugin}.")))
 }
 
+#[utoipa::path(get, path = "/connector-plugins/{plugin}/config", tag = "plugins", params(("plugin" = String, Path)), responses((status = 200, body = Vec<ConfigKeyInfo>), (status = 404, body = ErrorMessage)))]
 pub(crate) async fn config(State(h): State<AppState>, Path(plugin): Path<String>) -> Answer {
     let def = plugin_def(&h, &plugin)?;
     let infos = def.config_infos(&plugin, &BTreeMap::new());
@@ -68,6 +73,7 @@ fn java_map(m: &BTreeMap<String, String>) -> String {
     format!("{{{}}}", inner.join(", "))
 }
 
+#[utoipa::path(put, path = "/connector-plugins/{plugin}/config/validate", tag = "plugins", params(("plugin" = String, Path)), request_body = BTreeMap<String, String>, responses((status = 200, body = ConfigInfos), (status = 400, body = ErrorMessage)))]
 pub(crate) async fn validate(
     State(h): State<AppState>,
     Path(plugin): Path<String>,
