@@ -25,50 +25,31 @@ use runner::{Outcome, Step, Target, differs};
 use serde_json::Value;
 use tributary_testcontainers::{TestEnv, in_ci, repo_root};
 
-/// Steps where Tributary is known to answer differently today: expected to fail until issue 5's
-/// endpoints land. Their answers are still sent, printed and compared, but do not fail the test.
+/// Steps where Tributary answers differently today; their answers are still sent, printed and
+/// compared, but do not fail the test. Why, step by step:
+/// - plugins-all, plugin-config*, validate-ok/errors: Tributary's plugin set and config
+///   definitions are its own (no transforms yet, fewer common connector keys, its own docs).
+/// - validate-unknown-plugin: Kafka Connect answers a wrapped BadRequestException as 500;
+///   Tributary answers 400 (issue 5: client errors are never a 500).
+/// - create-missing-name, config-patch-invalid: message wording of config errors differs
+///   (Kafka's "Invalid value  for configuration name: ..." and a duplicated line).
+/// - config-patch-remove-key: Kafka Connect still lists the tasks of the previous tasks.max.
+/// - topics-after-reset: Kafka Connect resets asynchronously (still lists the topic right after
+///   the 202); Tributary's reset is done when it answers.
+/// - logger-unknown: tracing targets are open-ended, so Tributary answers any logger name with
+///   its effective level instead of Kafka's 404 for loggers log4j has not created.
 const KNOWN_FAILING: &[&str] = &[
-    "health",
     "plugins-all",
     "plugin-config",
     "plugin-config-full-class",
     "validate-ok",
     "validate-errors",
     "validate-unknown-plugin",
-    "source-running",
-    "sink-running",
-    "stopped-status",
-    "paused-status",
     "create-missing-name",
-    "create-missing-topic",
-    "create-wrong-content-type",
-    "list-expand-status",
-    "list-expand-both",
-    "tasks",
-    "task-status",
-    "topics-unknown",
-    "paused",
-    "resumed",
-    "restarted",
-    "restart-include-tasks",
-    "restarted-with-tasks",
-    "restart-only-failed",
-    "restart-unknown",
-    "task-restarted",
-    "task-restart-unknown-id",
     "config-patch-invalid",
     "config-patch-remove-key",
-    "stopped",
-    "source-offsets-alter",
-    "source-offsets-alter-bad",
-    "source-offsets-reset",
     "topics-after-reset",
-    "sink-stopped",
-    "sink-offsets-alter",
-    "sink-offsets-reset",
-    "resumed-from-stopped",
     "logger-unknown",
-    "oversize-path",
 ];
 
 /// REST port of the Kafka Connect worker the script starts (left running between test runs).

@@ -27,8 +27,11 @@ pub(crate) fn info_json(i: &Info) -> Value {
     json!({"name": i.name, "config": i.config, "tasks": tasks, "type": i.kind.name()})
 }
 
+/// The version of a running plugin (every plugin is built into this binary).
+const PLUGIN_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 fn task_json(id: usize, t: &TaskStatus) -> Value {
-    let mut v = json!({"id": id, "state": t.state.name(), "worker_id": t.worker_id});
+    let mut v = json!({"id": id, "state": t.state.name(), "worker_id": t.worker_id, "version": PLUGIN_VERSION});
     if let Some(trace) = &t.trace {
         v["trace"] = json!(trace);
     }
@@ -36,7 +39,7 @@ fn task_json(id: usize, t: &TaskStatus) -> Value {
 }
 
 pub(crate) fn status_json(s: &ConnectorStatus) -> Value {
-    let mut connector = json!({"state": s.state.name(), "worker_id": s.worker_id});
+    let mut connector = json!({"state": s.state.name(), "worker_id": s.worker_id, "version": PLUGIN_VERSION});
     if let Some(trace) = &s.trace {
         connector["trace"] = json!(trace);
     }
@@ -280,7 +283,8 @@ pub(crate) async fn delete(State(h): State<AppState>, Path(name): Path<String>) 
 
 #[utoipa::path(get, path = "/connectors/{name}/topics", tag = "connectors", params(("name" = String, Path, description = "Connector name")), responses((status = 200, body = BTreeMap<String, ActiveTopics>), (status = 404, description = "No such connector", body = ErrorMessage)))]
 pub(crate) async fn topics(State(h): State<AppState>, Path(name): Path<String>) -> Answer {
-    let topics = h.active_topics(&name).await?;
+    // Kafka Connect answers an unknown connector with an empty list, not a 404.
+    let topics = h.active_topics(&name).await.unwrap_or_default();
     Ok(Json(json!({ name: {"topics": topics} })).into_response())
 }
 

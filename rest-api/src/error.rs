@@ -46,7 +46,7 @@ impl From<ChangeError> for ApiError {
             ChangeError::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
             ChangeError::BadRequest(m) => Self::new(StatusCode::BAD_REQUEST, m),
             ChangeError::Invalid(errors) => {
-                let list: Vec<String> = errors.0.iter().map(|e| format!("{}: {}", e.key, e.message)).collect();
+                let list: Vec<String> = errors.0.iter().map(|e| e.message.clone()).collect();
                 Self::new(
                     StatusCode::BAD_REQUEST,
                     format!(

@@ -85,7 +85,30 @@ fn routes(state: AppState) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(guard))
         .with_state(state)
+}
+
+/// Longest request target accepted (Jetty's default header buffer).
+const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// What Kafka Connect's HTTP server refuses before any resource sees the request: a request
+/// target longer than its header buffer (414) and a body that is not JSON (415).
+async fn guard(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if req.uri().to_string().len() > MAX_URI_BYTES {
+        return ApiError::new(StatusCode::URI_TOO_LONG, "URI Too Long").into_response();
+    }
+    let has_body =
+        matches!(*req.method(), axum::http::Method::POST | axum::http::Method::PUT | axum::http::Method::PATCH);
+    if has_body && let Some(ct) = req.headers().get(axum::http::header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or_default().trim();
+        if !(essence == "application/json" || essence.ends_with("+json")) {
+            return ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "HTTP 415 Unsupported Media Type")
+                .into_response();
+        }
+    }
+    next.run(req).await
 }
 
 #[utoipa::path(get, path = "/", tag = "root", responses((status = 200, body = ServerInfo)))]

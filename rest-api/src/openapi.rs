@@ -62,6 +62,7 @@ pub(crate) struct CreateConnectorRequest {
 pub(crate) struct ConnectorState {
     state: String,
     worker_id: String,
+    version: String,
     trace: Option<String>,
 }
 
@@ -71,6 +72,7 @@ pub(crate) struct TaskState {
     id: i32,
     state: String,
     worker_id: String,
+    version: String,
     trace: Option<String>,
 }
 

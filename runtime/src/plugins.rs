@@ -55,6 +55,8 @@ pub struct ConnectorPlugin {
     pub aliases: &'static [&'static str],
     /// Source or sink.
     pub kind: ConnectorKind,
+    /// Class name of its task, written into task configs as `task.class` (as Kafka Connect does).
+    pub task_class: &'static str,
     /// Creates an instance.
     pub factory: fn() -> AnyConnector,
 }
@@ -226,6 +228,7 @@ mod tests {
             class: "org.apache.kafka.connect.file.FileStreamSourceConnector",
             aliases: &["filesource"],
             kind: ConnectorKind::Source,
+            task_class: "test.Task",
             factory: || unreachable!("lookups never instantiate"),
         });
         r.add_disabled("io.confluent.connect.mqtt.MqttSourceConnector", "mqtt");

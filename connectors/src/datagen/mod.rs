@@ -65,6 +65,7 @@ pub fn register(registry: &mut Registry) {
         class: "io.confluent.kafka.connect.datagen.DatagenConnector",
         aliases: &["datagen"],
         kind: ConnectorKind::Source,
+        task_class: "io.confluent.kafka.connect.datagen.DatagenTask",
         factory: || AnyConnector::Source(Box::new(DatagenConnector::default())),
     });
 }

@@ -18,7 +18,8 @@ mod source;
 
 use async_trait::async_trait;
 use tributary_runtime::api::{
-    ConfigDef, ConnectResult, Connector, Props, SinkConnector, SinkTask, SourceConnector, SourceTask,
+    ConfigDef, ConnectError, ConnectResult, Connector, OffsetMap, Props, SinkConnector, SinkTask, SourceConnector,
+    SourceTask,
 };
 use tributary_runtime::plugins::{AnyConnector, ConnectorKind, ConnectorPlugin, Registry};
 
@@ -43,6 +44,34 @@ impl Connector for FileStreamSourceConnector {
     }
     fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<Props>> {
         Ok(vec![self.props.clone()])
+    }
+    /// As Kafka's: null offsets are always allowed (to clean up); others need a non-negative
+    /// integer `position`, and partitions a `filename`. The task checks the position against the
+    /// file when it starts.
+    fn alter_offsets(&self, _config: &Props, offsets: &[(OffsetMap, Option<OffsetMap>)]) -> ConnectResult<bool> {
+        for (partition, offset) in offsets {
+            let Some(offset) = offset else { continue };
+            let Some(position) = offset.get("position") else {
+                return Err(ConnectError::data("Offset objects should either be null or contain the key 'position'"));
+            };
+            match position.as_i64() {
+                Some(p) if p >= 0 => {}
+                Some(_) => {
+                    return Err(ConnectError::data(
+                        "The value for the 'position' key in the offset should be a non-negative value",
+                    ));
+                }
+                None => {
+                    return Err(ConnectError::data(
+                        "The value for the 'position' key in the offset is expected to be a Long value",
+                    ));
+                }
+            }
+            if !partition.contains_key("filename") {
+                return Err(ConnectError::data("Partition objects should contain the key 'filename'"));
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -71,6 +100,10 @@ impl Connector for FileStreamSinkConnector {
     fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<Props>> {
         Ok(vec![self.props.clone()])
     }
+    /// Nothing kept outside Kafka and nothing to check, as Kafka's.
+    fn alter_offsets(&self, _config: &Props, _offsets: &[(OffsetMap, Option<OffsetMap>)]) -> ConnectResult<bool> {
+        Ok(true)
+    }
 }
 
 impl SinkConnector for FileStreamSinkConnector {
@@ -85,12 +118,14 @@ pub fn register(registry: &mut Registry) {
         class: "org.apache.kafka.connect.file.FileStreamSourceConnector",
         aliases: &[],
         kind: ConnectorKind::Source,
+        task_class: "org.apache.kafka.connect.file.FileStreamSourceTask",
         factory: || AnyConnector::Source(Box::new(FileStreamSourceConnector::default())),
     });
     registry.add_connector(ConnectorPlugin {
         class: "org.apache.kafka.connect.file.FileStreamSinkConnector",
         aliases: &[],
         kind: ConnectorKind::Sink,
+        task_class: "org.apache.kafka.connect.file.FileStreamSinkTask",
         factory: || AnyConnector::Sink(Box::new(FileStreamSinkConnector::default())),
     });
 }

@@ -36,6 +36,13 @@ pub trait Connector: Send + Sync {
     async fn stop(&mut self) -> ConnectResult<()> {
         Ok(())
     }
+    /// Checks (and, for offsets kept outside Kafka, applies) offsets a user alters or resets
+    /// (`None` offsets) through the REST API, for a stopped connector: `Ok(true)` when the
+    /// connector handled them, `Ok(false)` (the default) when it leaves them to the framework,
+    /// an error naming the problem when they are invalid. Kafka Connect's `alterOffsets`.
+    fn alter_offsets(&self, _config: &Props, _offsets: &[(OffsetMap, Option<OffsetMap>)]) -> ConnectResult<bool> {
+        Ok(false)
+    }
 }
 
 /// A connector that reads from an external system into Kafka.

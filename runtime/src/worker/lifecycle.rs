@@ -39,9 +39,16 @@ fn not_found(name: &str) -> ChangeError {
     ChangeError::NotFound(format!("Connector {name} not found"))
 }
 
+/// Kafka Connect's wording for restarts of an unknown connector.
+fn unknown(name: &str) -> ChangeError {
+    ChangeError::NotFound(format!("Unknown connector: {name}"))
+}
+
 const STOP_FIRST: &str = "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{}/stop' endpoint";
 
 /// Kafka Connect's answer to a successful offsets change.
+const OFFSETS_ALTERED_BY_CONNECTOR: &str = "The offsets for this connector have been altered successfully";
+const OFFSETS_RESET_BY_CONNECTOR: &str = "The offsets for this connector have been reset successfully";
 const OFFSETS_ALTERED: &str = "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.";
 /// Kafka Connect's answer to a successful offsets reset.
 const OFFSETS_RESET: &str = "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.";
@@ -60,6 +67,7 @@ impl Worker {
         let mut entry = ConnectorEntry {
             kind: checked.plugin.kind,
             class: checked.plugin.class,
+            resolved: Props::new(),
             config: props,
             target,
             instance: None,
@@ -77,8 +85,10 @@ impl Worker {
     /// Starts what `entry.target` asks for on an entry with nothing running.
     async fn bring_up(&self, name: &str, entry: &mut ConnectorEntry) {
         match entry.target {
-            TargetState::Stopped => entry.tasks.clear(),
-            TargetState::Paused | TargetState::Started => {
+            // A connector created (or reconfigured) paused gets its tasks when resumed, as in
+            // Kafka Connect.
+            TargetState::Stopped | TargetState::Paused => entry.tasks.clear(),
+            TargetState::Started => {
                 self.start_instance(name, entry).await;
                 if let Err(e) = self.start_idle(name, entry) {
                     entry.failure = Some(e.to_string());
@@ -174,10 +184,6 @@ impl Worker {
                 // Pausing a stopped connector is a target change only, as in Kafka Connect.
                 if entry.target == TargetState::Stopped {
                     entry.target = TargetState::Paused;
-                    self.start_instance(name, entry).await;
-                    for t in &entry.tasks {
-                        set_state(t, State::Paused);
-                    }
                 }
                 return Ok(());
             }
@@ -286,7 +292,7 @@ impl Worker {
         let _changes = self.changes.lock().await;
         let stopping = {
             let mut connectors = self.connectors.lock().await;
-            let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+            let entry = connectors.get_mut(name).ok_or_else(|| unknown(name))?;
             if entry.target == TargetState::Stopped {
                 return Ok(());
             }
@@ -308,7 +314,7 @@ impl Worker {
         let _changes = self.changes.lock().await;
         let (plan, stopping) = {
             let mut connectors = self.connectors.lock().await;
-            let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+            let entry = connectors.get_mut(name).ok_or_else(|| unknown(name))?;
             let mut plan = self.status_of(name, entry);
             if entry.target == TargetState::Stopped {
                 return Ok(plan);
@@ -341,7 +347,7 @@ impl Worker {
             let mut connectors = self.connectors.lock().await;
             let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
             if task >= entry.tasks.len() {
-                return Err(ChangeError::NotFound(format!("Task {name}-{task} not found")));
+                return Err(ChangeError::NotFound(format!("Unknown task: {name}-{task}")));
             }
             Self::cancel_tasks(entry, |i, _| i == task)
         };
@@ -423,6 +429,7 @@ impl Worker {
     ) -> Result<&'static str, ChangeError> {
         let _changes = self.changes.lock().await;
         let (kind, config) = self.stopped(name).await?;
+        let handled = self.connector_alters_offsets(&config, &changes)?;
         match kind {
             ConnectorKind::Source => {
                 self.offsets.alter(name, changes).await.map_err(|e| ChangeError::Failed(e.chain()))?;
@@ -435,17 +442,37 @@ impl Worker {
                     .map_err(|e| ChangeError::Failed(e.to_string()))??;
             }
         }
-        Ok(OFFSETS_ALTERED)
+        Ok(if handled { OFFSETS_ALTERED_BY_CONNECTOR } else { OFFSETS_ALTERED })
+    }
+
+    /// Asks a fresh instance of the connector to check (and apply) an offsets change, as Kafka
+    /// Connect does for stopped connectors.
+    fn connector_alters_offsets(
+        &self,
+        config: &Props,
+        changes: &[(OffsetMap, Option<OffsetMap>)],
+    ) -> Result<bool, ChangeError> {
+        let class = config.get("connector.class").map(String::as_str).unwrap_or_default();
+        let plugin = self.registry.connector(class).map_err(|e| ChangeError::Failed(e.to_string()))?;
+        let handled = match (plugin.factory)() {
+            crate::plugins::AnyConnector::Source(c) => c.alter_offsets(config, changes),
+            crate::plugins::AnyConnector::Sink(c) => c.alter_offsets(config, changes),
+        };
+        handled.map_err(|e| ChangeError::BadRequest(e.chain()))
     }
 
     /// `DELETE /connectors/{name}/offsets`: only for STOPPED connectors.
     pub async fn reset_connector_offsets(&self, name: &str) -> Result<&'static str, ChangeError> {
         let _changes = self.changes.lock().await;
-        let (kind, _) = self.stopped(name).await?;
+        let (kind, config) = self.stopped(name).await?;
+        let known = match kind {
+            ConnectorKind::Source => self.offsets.list(name).await.map_err(|e| ChangeError::Failed(e.chain()))?,
+            ConnectorKind::Sink => Vec::new(),
+        };
+        let removals: Vec<(OffsetMap, Option<OffsetMap>)> = known.into_iter().map(|(p, _)| (p, None)).collect();
+        let handled = self.connector_alters_offsets(&config, &removals)?;
         match kind {
             ConnectorKind::Source => {
-                let all = self.offsets.list(name).await.map_err(|e| ChangeError::Failed(e.chain()))?;
-                let removals = all.into_iter().map(|(p, _)| (p, None)).collect();
                 self.offsets.alter(name, removals).await.map_err(|e| ChangeError::Failed(e.chain()))?;
             }
             ConnectorKind::Sink => {
@@ -456,7 +483,7 @@ impl Worker {
                     .map_err(|e| ChangeError::Failed(e.to_string()))??;
             }
         }
-        Ok(OFFSETS_RESET)
+        Ok(if handled { OFFSETS_RESET_BY_CONNECTOR } else { OFFSETS_RESET })
     }
 
     async fn stopped(&self, name: &str) -> Result<(ConnectorKind, Props), ChangeError> {

@@ -67,6 +67,9 @@ type Stopping = (CancellationToken, tokio::task::JoinHandle<()>);
 struct ConnectorEntry {
     kind: ConnectorKind,
     class: &'static str,
+    /// The configuration with config provider variables resolved: for the worker only, never
+    /// shown over REST.
+    resolved: Props,
     /// The configuration as given (placeholders unresolved).
     config: Props,
     target: TargetState,
@@ -187,6 +190,7 @@ impl Worker {
                 entry.tasks = configs
                     .into_iter()
                     .map(|mut tp| {
+                        tp.insert("task.class".to_owned(), plugin.task_class.to_owned());
                         // Sink tasks read topics from their own config, as in Kafka Connect.
                         for k in ["topics", "topics.regex"] {
                             if let Some(v) = resolved.get(k) {
@@ -201,6 +205,7 @@ impl Worker {
                     })
                     .collect();
                 entry.instance = Some(instance);
+                entry.resolved = resolved;
             }
             Err(e) => {
                 tracing::error!(connector = %name, "connector failed to start: {}", e.chain());
@@ -225,7 +230,7 @@ impl Worker {
     /// Starts task `index` of `entry` (its slot must be idle).
     fn start_task(&self, name: &str, entry: &mut ConnectorEntry, index: usize) -> ConnectResult<()> {
         let Some(instance) = entry.instance.as_ref() else { return Ok(()) };
-        let converters = TaskConverters::resolve(&self.registry, &self.config, &entry.config)?;
+        let converters = TaskConverters::resolve(&self.registry, &self.config, &entry.resolved)?;
         let slot = &mut entry.tasks[index];
         let status = Arc::new(Mutex::new(TaskStatus::new(State::Running, &self.worker_id)));
         slot.status = status.clone();

@@ -80,6 +80,7 @@ fn registry() -> Registry {
         class: "test.BoomConnector",
         aliases: &[],
         kind: ConnectorKind::Source,
+        task_class: "test.Task",
         factory: || AnyConnector::Source(Box::new(Boom)),
     });
     r.add_converter(ConverterPlugin {
