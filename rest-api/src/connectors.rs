@@ -116,13 +116,18 @@ pub(crate) async fn list(State(h): State<AppState>, RawQuery(q): RawQuery) -> An
     if expand.is_empty() {
         return Ok(Json(names).into_response());
     }
+    let mut statuses: BTreeMap<String, ConnectorStatus> = if expand.iter().any(|e| e == "status") {
+        h.connector_statuses().await.into_iter().map(|s| (s.name.clone(), s)).collect()
+    } else {
+        BTreeMap::new()
+    };
     let mut out = Map::new();
     for name in names {
         let mut entry = Map::new();
         for e in &expand {
             match e.as_str() {
                 "status" => {
-                    if let Ok(s) = h.connector_status(&name).await {
+                    if let Some(s) = statuses.remove(&name) {
                         entry.insert("status".into(), status_json(&s));
                     }
                 }

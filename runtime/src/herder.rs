@@ -39,6 +39,8 @@ pub trait Herder: Send + Sync {
     async fn connector_config(&self, name: &str) -> Result<Props, ChangeError>;
     /// A connector's status.
     async fn connector_status(&self, name: &str) -> Result<ConnectorStatus, ChangeError>;
+    /// Every connector's status, read at once.
+    async fn connector_statuses(&self) -> Vec<ConnectorStatus>;
     /// One task's status.
     async fn task_status(&self, name: &str, task: usize) -> Result<TaskStatus, ChangeError>;
     /// The task configurations.
@@ -112,7 +114,7 @@ impl Herder for Worker {
         Worker::kafka_cluster_id(self).await
     }
     async fn connectors(&self) -> Vec<String> {
-        self.statuses().await.into_iter().map(|s| s.name).collect()
+        Worker::connector_names(self).await
     }
     async fn connector_info(&self, name: &str) -> Result<ConnectorInfo, ChangeError> {
         self.info(name).await
@@ -125,6 +127,9 @@ impl Herder for Worker {
     }
     async fn task_status(&self, name: &str, task: usize) -> Result<TaskStatus, ChangeError> {
         Worker::task_status(self, name, task).await
+    }
+    async fn connector_statuses(&self) -> Vec<ConnectorStatus> {
+        self.statuses().await
     }
     async fn task_configs(&self, name: &str) -> Result<Vec<Props>, ChangeError> {
         Worker::task_configs(self, name).await.ok_or_else(|| not_found(name))

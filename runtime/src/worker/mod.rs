@@ -365,6 +365,11 @@ impl Worker {
         connectors.iter().map(|(name, c)| self.status_of(name, c)).collect()
     }
 
+    /// Names of every connector, sorted.
+    pub async fn connector_names(&self) -> Vec<String> {
+        self.connectors.lock().await.keys().cloned().collect()
+    }
+
     /// Status of one connector.
     pub async fn status(&self, name: &str) -> Option<ConnectorStatus> {
         let connectors = self.connectors.lock().await;
