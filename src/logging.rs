@@ -3,6 +3,9 @@
 
 use std::io::IsTerminal;
 
+use tracing::subscriber::Interest;
+use tracing::{Metadata, Subscriber};
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, reload};
@@ -17,6 +20,7 @@ pub(crate) fn init(filter: &str) {
     };
     let (filter, handle) = reload::Layer::new(filter);
     tracing_subscriber::registry()
+        .with(KnownTargets)
         .with(filter)
         .with(
             tracing_subscriber::fmt::layer()
@@ -29,4 +33,15 @@ pub(crate) fn init(filter: &str) {
         let new = EnvFilter::try_new(f).map_err(|e| format!("invalid log filter '{f}': {e}"))?;
         handle.reload(new).map_err(|e| format!("cannot change the log filter: {e}"))
     });
+}
+
+/// Tells the run-time loggers which targets exist (every log statement registers once, whatever
+/// its level); innermost, and interested always, so it never changes what is logged.
+struct KnownTargets;
+
+impl<S: Subscriber> Layer<S> for KnownTargets {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        tributary_runtime::loggers::note_target(metadata.target());
+        Interest::always()
+    }
 }

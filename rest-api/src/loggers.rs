@@ -30,8 +30,11 @@ pub(crate) async fn list() -> Answer {
     Ok(Json(Value::Object(out)).into_response())
 }
 
-#[utoipa::path(get, path = "/admin/loggers/{logger}", tag = "loggers", params(("logger" = String, Path)), responses((status = 200, body = LoggerLevel)))]
+#[utoipa::path(get, path = "/admin/loggers/{logger}", tag = "loggers", params(("logger" = String, Path)), responses((status = 200, body = LoggerLevel), (status = 404, body = ErrorMessage)))]
 pub(crate) async fn get(Path(logger): Path<String>) -> Answer {
+    if !loggers::exists(&logger) {
+        return Err(ApiError::not_found(format!("Logger {logger} not found.")));
+    }
     let (level, modified) = loggers::level(&logger);
     Ok(Json(level_json(&level, modified)).into_response())
 }

@@ -24,6 +24,29 @@ struct State {
 
 static STATE: OnceLock<Mutex<State>> = OnceLock::new();
 
+/// Targets of every log statement the process has reached (the loggers that exist, as log4j's
+/// do once created).
+static KNOWN: Mutex<std::collections::BTreeSet<String>> = Mutex::new(std::collections::BTreeSet::new());
+
+/// Records that a log statement of `target` exists (called once per statement, when first run).
+pub fn note_target(target: &str) {
+    let mut known = KNOWN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !known.contains(target) {
+        known.insert(target.to_owned());
+    }
+}
+
+/// Whether `logger` exists: the root, a logger with an explicit level, or a target (or an
+/// ancestor of a target) some log statement uses.
+pub fn exists(logger: &str) -> bool {
+    if logger == ROOT || state().is_some_and(|s| s.levels.contains_key(logger)) {
+        return true;
+    }
+    let known = KNOWN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let prefix = format!("{logger}::");
+    known.iter().any(|t| t == logger || t.starts_with(&prefix))
+}
+
 fn tracing_level(level: &str) -> &'static str {
     match level {
         "TRACE" => "trace",

@@ -293,7 +293,11 @@ pub(crate) fn differs(
             diff_paths("", want, got, &mut paths);
             let more = paths.len().saturating_sub(8);
             paths.truncate(8);
-            format!("bodies differ at {}{}", paths.join(", "), if more > 0 { format!(" (+{more} more)") } else { String::new() })
+            format!(
+                "bodies differ at {}{}",
+                paths.join(", "),
+                if more > 0 { format!(" (+{more} more)") } else { String::new() }
+            )
         }),
         Compare::StatusErrorCode => {
             let ok = got.get("error_code").and_then(Value::as_u64) == Some(u64::from(got_status))

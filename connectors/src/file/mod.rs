@@ -97,8 +97,10 @@ impl Connector for FileStreamSinkConnector {
         self.props = props.clone();
         Ok(())
     }
-    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<Props>> {
-        Ok(vec![self.props.clone()])
+    /// `tasks.max` identical tasks, as Kafka's FileStreamSinkConnector (they append to the same
+    /// file, a line per write).
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        Ok(vec![self.props.clone(); max_tasks.max(1)])
     }
     /// Nothing kept outside Kafka and nothing to check, as Kafka's.
     fn alter_offsets(&self, _config: &Props, _offsets: &[(OffsetMap, Option<OffsetMap>)]) -> ConnectResult<bool> {

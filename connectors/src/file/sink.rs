@@ -1,9 +1,11 @@
 //! FileStreamSink: appends each record's value and a newline to a file, as Kafka Connect's
 //! FileStreamSinkTask does (`println(record.value())`). Written data is flushed to the OS
-//! before offsets are committed.
+//! before offsets are committed. Lines are buffered and written whole, in one append each time,
+//! so several tasks appending to one file (`tasks.max` > 1, as Kafka allows) never cut each
+//! other's lines.
 
 use async_trait::async_trait;
-use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::io::AsyncWriteExt;
 use tributary_runtime::api::{
     ConnectError, ConnectResult, Props, SinkOffsets, SinkRecord, SinkTask, SinkTaskContext, Value,
 };
@@ -14,9 +16,13 @@ use super::config::sink_config_def;
 #[derive(Debug, Default)]
 pub struct FileSinkTask {
     path: String,
-    out: Option<BufWriter<tokio::fs::File>>,
-    line: Vec<u8>,
+    out: Option<tokio::fs::File>,
+    /// Whole lines not written yet.
+    buf: Vec<u8>,
 }
+
+/// Lines are written once this many bytes are buffered (and on every flush).
+const WRITE_AT: usize = 256 * 1024;
 
 #[async_trait]
 impl SinkTask for FileSinkTask {
@@ -32,37 +38,49 @@ impl SinkTask for FileSinkTask {
         let f = tokio::fs::OpenOptions::new().create(true).append(true).open(&self.path).await.map_err(|e| {
             ConnectError::fatal_from(format!("cannot open {} for appending (check config key 'file')", self.path), e)
         })?;
-        self.out = Some(BufWriter::with_capacity(256 * 1024, f));
+        self.out = Some(f);
+        self.buf = Vec::with_capacity(WRITE_AT + 4096);
         Ok(())
     }
 
     async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
-        let out = self.out.as_mut().ok_or_else(|| ConnectError::fatal("file sink used before start"))?;
+        if self.out.is_none() {
+            return Err(ConnectError::fatal("file sink used before start"));
+        }
         for r in records {
-            self.line.clear();
             match &r.value {
-                Value::String(s) => self.line.extend_from_slice(s.as_bytes()),
-                other => self.line.extend_from_slice(other.to_string().as_bytes()),
+                Value::String(s) => self.buf.extend_from_slice(s.as_bytes()),
+                other => self.buf.extend_from_slice(other.to_string().as_bytes()),
             }
-            self.line.push(b'\n');
-            out.write_all(&self.line)
-                .await
-                .map_err(|e| ConnectError::retriable_from(format!("cannot write to {}", self.path), e))?;
+            self.buf.push(b'\n');
+            if self.buf.len() >= WRITE_AT {
+                self.write_buffered().await?;
+            }
         }
         Ok(())
     }
 
     async fn flush(&mut self, _offsets: &SinkOffsets) -> ConnectResult<()> {
-        if let Some(out) = self.out.as_mut() {
-            out.flush().await.map_err(|e| ConnectError::retriable_from(format!("cannot flush {}", self.path), e))?;
-        }
-        Ok(())
+        self.write_buffered().await
     }
 
     async fn stop(&mut self) -> ConnectResult<()> {
-        if let Some(mut out) = self.out.take() {
-            out.flush().await.map_err(|e| ConnectError::retriable_from(format!("cannot flush {}", self.path), e))?;
-        }
+        self.write_buffered().await?;
+        self.out = None;
         Ok(())
+    }
+}
+
+impl FileSinkTask {
+    /// Appends the buffered lines in one write and hands them to the OS.
+    async fn write_buffered(&mut self) -> ConnectResult<()> {
+        let Some(out) = self.out.as_mut() else { return Ok(()) };
+        if !self.buf.is_empty() {
+            out.write_all(&self.buf)
+                .await
+                .map_err(|e| ConnectError::retriable_from(format!("cannot write to {}", self.path), e))?;
+            self.buf.clear();
+        }
+        out.flush().await.map_err(|e| ConnectError::retriable_from(format!("cannot flush {}", self.path), e))
     }
 }

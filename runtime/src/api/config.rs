@@ -255,7 +255,13 @@ impl fmt::Display for ConfigErrors {
             if i > 0 {
                 f.write_str("; ")?;
             }
-            write!(f, "invalid value for '{}': {}", e.key, e.message)?;
+            if e.message.contains(&format!("configuration {}", e.key)) || e.message.contains(&format!("\"{}\"", e.key))
+            {
+                // Kafka's wording already names the key.
+                f.write_str(&e.message)?;
+            } else {
+                write!(f, "invalid value for '{}': {}", e.key, e.message)?;
+            }
         }
         Ok(())
     }
@@ -375,6 +381,12 @@ impl ConfigDef {
     }
 }
 
+/// Kafka's `ConfigException` wording for a value that is present but wrong.
+fn invalid(key: &ConfigKey, raw: &str, message: &str) -> String {
+    let shown = if key.kind == ConfigType::Password { "[hidden]" } else { raw.trim() };
+    format!("Invalid value {shown} for configuration {}: {message}", key.name)
+}
+
 fn parse_key(key: &ConfigKey, raw: Option<&str>) -> Result<ConfigValue, String> {
     let raw = match raw.or(key.default.as_deref()) {
         Some(r) => r,
@@ -391,28 +403,28 @@ fn parse_key(key: &ConfigKey, raw: Option<&str>) -> Result<ConfigValue, String> 
         ConfigType::Boolean => match trimmed.to_ascii_lowercase().as_str() {
             "true" => ConfigValue::Bool(true),
             "false" => ConfigValue::Bool(false),
-            _ => return Err(format!("Expected value to be either true or false, but was \"{raw}\"")),
+            _ => return Err(invalid(key, raw, "Expected value to be either true or false")),
         },
         ConfigType::String | ConfigType::Class => ConfigValue::String(trimmed.to_owned()),
         ConfigType::Password => ConfigValue::Password(Password::new(raw)),
         ConfigType::Int => match trimmed.parse::<i32>() {
             Ok(v) => ConfigValue::Long(v.into()),
-            Err(_) => return Err(format!("Not a number of type INT: \"{raw}\"")),
+            Err(_) => return Err(invalid(key, raw, "Not a number of type INT")),
         },
         ConfigType::Long => match trimmed.parse::<i64>() {
             Ok(v) => ConfigValue::Long(v),
-            Err(_) => return Err(format!("Not a number of type LONG: \"{raw}\"")),
+            Err(_) => return Err(invalid(key, raw, "Not a number of type LONG")),
         },
         ConfigType::Double => match trimmed.parse::<f64>() {
             Ok(v) if v.is_finite() => ConfigValue::Double(v),
-            _ => return Err(format!("Not a number of type DOUBLE: \"{raw}\"")),
+            _ => return Err(invalid(key, raw, "Not a number of type DOUBLE")),
         },
         ConfigType::List => {
             ConfigValue::List(trimmed.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
         }
     };
     for v in &key.validators {
-        v.check(&value)?;
+        v.check(&value).map_err(|m| invalid(key, raw, &m))?;
     }
     Ok(value)
 }
@@ -518,7 +530,10 @@ mod tests {
         let err = def().parse(&props(&[("batch.size", "lots")])).unwrap_err();
         let keys: Vec<&str> = err.0.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["file", "batch.size"]);
-        assert!(err.to_string().contains("Not a number of type INT: \"lots\""), "{err}");
+        assert!(
+            err.to_string().contains("Invalid value lots for configuration batch.size: Not a number of type INT"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -526,7 +541,7 @@ mod tests {
         let c = def().parse(&props(&[("file", "/tmp/x")])).unwrap();
         assert_eq!(c.long("batch.size"), Some(2000));
         let err = def().parse(&props(&[("file", "x"), ("batch.size", "0")])).unwrap_err();
-        assert_eq!(err.0[0].message, "Value must be at least 1");
+        assert_eq!(err.0[0].message, "Invalid value 0 for configuration batch.size: Value must be at least 1");
     }
 
     #[test]
