@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod config_providers;
+pub mod distributed;
 pub mod herder;
 pub mod loggers;
 pub mod plugins;

@@ -1,0 +1,1 @@
+//! Group membership with protocol type `connect` in Kafka's group coordinator.
