@@ -6,3 +6,4 @@
 //!   `kafka-protocol` crate, and Kafka Connect's metadata and assignment encodings.
 
 pub mod group;
+pub mod stores;
