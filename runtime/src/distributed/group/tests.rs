@@ -1,0 +1,1 @@
+//! Unit tests of the group protocol encodings and the assignor.
