@@ -99,11 +99,7 @@ fn v0_assignment_decodes_with_default_revocations_and_delay() {
 
 #[test]
 fn every_truncation_is_a_clean_error() {
-    let state = WorkerState {
-        url: "http://w:8083/".into(),
-        config_offset: 1,
-        assignment: Some(sample_assignment(2)),
-    };
+    let state = WorkerState { url: "http://w:8083/".into(), config_offset: 1, assignment: Some(sample_assignment(2)) };
     let bytes = encode_metadata(&state, ConnectProtocol::Sessioned).unwrap();
     // Cutting right after the config offset leaves a valid v0-shaped prefix; every other cut
     // ends inside a field.
@@ -137,7 +133,10 @@ fn garbage_is_an_error_never_a_panic() {
     }
     assert_eq!(decode_metadata(&[0xff, 0xff, 0, 0]), Err(ProtocolError::UnsupportedVersion(-1)));
     assert!(matches!(decode_metadata(&[0, 0, 0xff, 0xff]), Err(ProtocolError::InvalidLength { .. })));
-    assert!(matches!(decode_metadata(&[0, 0, 0, 2, 0xc3, 0x28, 0, 0, 0, 0, 0, 0, 0, 0]), Err(ProtocolError::InvalidUtf8(_))));
+    assert!(matches!(
+        decode_metadata(&[0, 0, 0, 2, 0xc3, 0x28, 0, 0, 0, 0, 0, 0, 0, 0]),
+        Err(ProtocolError::InvalidUtf8(_))
+    ));
     // A count of two billion entries in a few bytes is refused before allocating.
     let mut huge = vec![0, 1, 0, 0, 0, 0, 0, 0];
     huge.extend_from_slice(&0i64.to_be_bytes());
@@ -167,7 +166,10 @@ fn protocols_are_offered_as_kafka_connect_offers_them() {
 }
 
 fn member(id: &str, assignment: Option<ConnectAssignment>) -> MemberMetadata {
-    MemberMetadata { member_id: id.into(), state: WorkerState { url: format!("http://{id}/"), config_offset: 3, assignment } }
+    MemberMetadata {
+        member_id: id.into(),
+        state: WorkerState { url: format!("http://{id}/"), config_offset: 3, assignment },
+    }
 }
 
 #[test]
@@ -189,7 +191,11 @@ fn round_robin_deals_connectors_then_tasks_like_the_eager_assignor() {
 #[test]
 fn round_robin_sends_deltas_under_cooperative_protocols() {
     let assignor = RoundRobinAssignor::new([("a", 2u32)]);
-    let held = ConnectAssignment { connectors: vec!["a".into()], tasks: vec![task("a", 0), task("a", 1)], ..Default::default() };
+    let held = ConnectAssignment {
+        connectors: vec!["a".into()],
+        tasks: vec![task("a", 0), task("a", 1)],
+        ..Default::default()
+    };
     let members = [member("m1", Some(held)), member("m2", None)];
     let ctx = AssignmentContext { leader_id: "m1", protocol: ConnectProtocol::Sessioned, members: &members };
     let out = assignor.assign(&ctx).unwrap();
