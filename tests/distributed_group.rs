@@ -193,22 +193,28 @@ async fn joins_a_kafka_connect_workers_group() {
     let mut member = GroupMember::new(config, "http://127.0.0.1:9/", -1, Arc::new(RoundRobinAssignor::default()));
     let generation = member.join().await.expect("joins Kafka Connect's group");
     eprintln!("joined Kafka Connect's group: {generation:#?}");
-    let result = (|| {
-        assert_eq!(generation.protocol, ConnectProtocol::Sessioned, "Kafka Connect 4.x negotiates sessioned");
-        if generation.is_leader {
-            // We won the election: Kafka Connect's worker's metadata decoded.
-            let theirs = generation.members.iter().find(|m| m.member_id != generation.member_id).expect("their member");
-            let state = theirs.metadata.as_ref().expect("Kafka Connect's metadata decodes");
-            assert_eq!(state.url, "http://127.0.0.1:18083/");
-        } else {
-            let a = &generation.assignment;
-            assert_eq!(a.version, 2);
-            assert!(!a.failed(), "no config mismatch");
-            assert_eq!(a.leader_url, "http://127.0.0.1:18083/");
-            assert_eq!(a.leader, generation.leader_id);
-            assert!(a.config_offset >= 0);
-        }
-    })();
+    // Leave before asserting, so a failed check does not leave Kafka Connect's group waiting
+    // for this member's session to expire.
+    let checked = check_kafka_connect_generation(&generation);
     member.leave().await.expect("leaves");
-    result
+    checked.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// What a member of Kafka Connect 4.1's group can verify of the bytes Kafka Connect sent it.
+fn check_kafka_connect_generation(generation: &Generation) -> Result<(), String> {
+    let ensure = |ok: bool, what: &str| if ok { Ok(()) } else { Err(format!("{what}: {generation:#?}")) };
+    ensure(generation.protocol == ConnectProtocol::Sessioned, "Kafka Connect 4.x negotiates sessioned")?;
+    if generation.is_leader {
+        // We won the election: Kafka Connect's worker's metadata must decode.
+        let theirs = generation.members.iter().find(|m| m.member_id != generation.member_id);
+        let state = theirs.and_then(|m| m.metadata.as_ref().ok());
+        ensure(state.is_some_and(|s| s.url == "http://127.0.0.1:18083/"), "Kafka Connect's metadata decodes")
+    } else {
+        let a = &generation.assignment;
+        ensure(a.version == 2, "a sessioned (v2) assignment")?;
+        ensure(!a.failed(), "no config mismatch")?;
+        ensure(a.leader_url == "http://127.0.0.1:18083/", "the leader's REST URL")?;
+        ensure(a.leader == generation.leader_id, "the leader's member id")?;
+        ensure(a.config_offset >= 0, "the leader's config offset")
+    }
 }
