@@ -3,7 +3,7 @@
 //! Writes go through one producer with `acks=all` and idempotence (retries never reorder or
 //! duplicate), partitioned with `murmur2_random` so a key lands on the partition Kafka Connect's
 //! Java producer would choose. Reads come from one consumer assigned to every partition of the
-//! topic from the beginning, without a consumer group and without committing anything: each
+//! topic from the beginning, never joining a consumer group and never committing anything: each
 //! worker reads the whole log. A background task hands every record, in partition order, to the
 //! store's callback, then advances its position.
 //!
@@ -97,7 +97,9 @@ impl KafkaBasedLog {
             .create()
             .map_err(|e| StoreError::kafka(&topic, "cannot create the producer", e))?;
         let consumer: StreamConsumer = client_config(settings, &format!("{}-consumer", role(kind)))
-            .remove("group.id")
+            // librdkafka wants a group id even for assigned partitions; this one is never joined
+            // (no subscribe) and no offset is ever committed to it.
+            .set("group.id", format!("{}-{}-reader", settings.client_id, topic))
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
