@@ -16,70 +16,17 @@ use std::time::Instant;
 
 use apache_avro::types::Value as AvroValue;
 use tributary_converters::avro::AvroConverter;
-use tributary_runtime::api::{Converter, Schema, SchemaBuilder, SchemaType, Struct, Value};
+use tributary_runtime::api::{Converter, Schema, Value};
 
 const AVRO_SCHEMA: &str = r#"{"type":"record","name":"Order","namespace":"bench","fields":[{"name":"id","type":"long"},{"name":"customer","type":"string"},{"name":"item","type":"string"},{"name":"units","type":"int"},{"name":"price","type":"double"},{"name":"discount","type":"float"},{"name":"express","type":"boolean"},{"name":"region","type":"string"},{"name":"created","type":"long"},{"name":"note","type":["null","string"],"default":null}],"connect.name":"bench.Order"}"#;
 
-fn schema() -> Arc<Schema> {
-    let f = |t| Schema::primitive(t);
-    SchemaBuilder::struct_()
-        .name("bench.Order")
-        .field("id", f(SchemaType::Int64))
-        .and_then(|b| b.field("customer", f(SchemaType::String)))
-        .and_then(|b| b.field("item", f(SchemaType::String)))
-        .and_then(|b| b.field("units", f(SchemaType::Int32)))
-        .and_then(|b| b.field("price", f(SchemaType::Float64)))
-        .and_then(|b| b.field("discount", f(SchemaType::Float32)))
-        .and_then(|b| b.field("express", f(SchemaType::Boolean)))
-        .and_then(|b| b.field("region", f(SchemaType::String)))
-        .and_then(|b| b.field("created", f(SchemaType::Int64)))
-        .and_then(|b| b.field("note", Schema::optional_primitive(SchemaType::String)))
-        .unwrap()
-        .build_arc()
-}
+#[path = "../converters/benches/order.rs"]
+mod order;
 
-/// One order as plain Rust data, the input both sides start from.
-struct Order {
-    id: i64,
-    customer: String,
-    item: String,
-    units: i32,
-    price: f64,
-    discount: f32,
-    express: bool,
-    region: String,
-    created: i64,
-    note: Option<String>,
-}
+use order::{Order, record, schema};
 
-fn order(i: i64) -> Order {
-    Order {
-        id: i,
-        customer: format!("customer-{}", i % 977),
-        item: format!("Item_{}", i % 131),
-        units: (i % 17) as i32,
-        price: 19.99 + (i % 100) as f64 / 7.0,
-        discount: 0.15,
-        express: i % 3 == 0,
-        region: "Region_7".to_owned(),
-        created: 1_700_000_000_000 + i,
-        note: (i % 5 == 0).then(|| "leave at the door".to_owned()),
-    }
-}
-
-fn connect(o: &Order, schema: &Arc<Schema>) -> Value {
-    let mut s = Struct::new(schema.clone()).unwrap();
-    s.put("id", o.id).unwrap();
-    s.put("customer", o.customer.as_str()).unwrap();
-    s.put("item", o.item.as_str()).unwrap();
-    s.put("units", o.units).unwrap();
-    s.put("price", o.price).unwrap();
-    s.put("discount", Value::Float32(o.discount)).unwrap();
-    s.put("express", o.express).unwrap();
-    s.put("region", o.region.as_str()).unwrap();
-    s.put("created", o.created).unwrap();
-    s.put("note", o.note.clone().map_or(Value::Null, Value::from)).unwrap();
-    Value::Struct(s)
+fn connect(i: i64, schema: &Arc<Schema>) -> Value {
+    Value::Struct(record(i, schema).0)
 }
 
 fn avro(o: &Order) -> AvroValue {
@@ -129,8 +76,8 @@ fn main() {
     });
     let conv = AvroConverter::new(&BTreeMap::from([("schema.registry.url".to_owned(), url)]), false).unwrap();
     let schema = schema();
-    let orders: Vec<Order> = (0..n as i64).map(order).collect();
-    let values: Vec<Value> = orders.iter().map(|o| connect(o, &schema)).collect();
+    let orders: Vec<Order> = (0..n as i64).map(|i| record(i, &schema).1).collect();
+    let values: Vec<Value> = (0..n as i64).map(|i| connect(i, &schema)).collect();
     let avro_schema = apache_avro::Schema::parse_str(AVRO_SCHEMA).unwrap();
     let writer = apache_avro::writer::datum::GenericDatumWriter::builder(&avro_schema).build().unwrap();
     let reader = apache_avro::reader::datum::GenericDatumReader::builder(&avro_schema).build().unwrap();

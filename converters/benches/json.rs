@@ -9,71 +9,14 @@
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
 use tributary_converters::json::JsonConverter;
-use tributary_runtime::api::{Converter, Schema, SchemaBuilder, SchemaType, Struct, Value};
+use tributary_runtime::api::{Converter, Value};
 
-#[derive(Serialize)]
-struct Order {
-    id: i64,
-    customer: String,
-    item: String,
-    units: i32,
-    price: f64,
-    discount: f32,
-    express: bool,
-    region: String,
-    created: i64,
-    note: Option<String>,
-}
+mod order;
 
-fn schema() -> Arc<Schema> {
-    let f = |t| Schema::primitive(t);
-    SchemaBuilder::struct_()
-        .name("bench.Order")
-        .field("id", f(SchemaType::Int64))
-        .and_then(|b| b.field("customer", f(SchemaType::String)))
-        .and_then(|b| b.field("item", f(SchemaType::String)))
-        .and_then(|b| b.field("units", f(SchemaType::Int32)))
-        .and_then(|b| b.field("price", f(SchemaType::Float64)))
-        .and_then(|b| b.field("discount", f(SchemaType::Float32)))
-        .and_then(|b| b.field("express", f(SchemaType::Boolean)))
-        .and_then(|b| b.field("region", f(SchemaType::String)))
-        .and_then(|b| b.field("created", f(SchemaType::Int64)))
-        .and_then(|b| b.field("note", Schema::optional_primitive(SchemaType::String)))
-        .unwrap()
-        .build_arc()
-}
-
-fn record(i: i64, schema: &Arc<Schema>) -> (Struct, Order) {
-    let o = Order {
-        id: i,
-        customer: format!("customer-{}", i % 977),
-        item: format!("Item_{}", i % 131),
-        units: (i % 17) as i32,
-        price: 19.99 + (i % 100) as f64 / 7.0,
-        discount: 0.15,
-        express: i % 3 == 0,
-        region: "Region_7".to_owned(),
-        created: 1_700_000_000_000 + i,
-        note: (i % 5 == 0).then(|| "leave at the door".to_owned()),
-    };
-    let mut s = Struct::new(schema.clone()).unwrap();
-    s.put("id", o.id).unwrap();
-    s.put("customer", o.customer.as_str()).unwrap();
-    s.put("item", o.item.as_str()).unwrap();
-    s.put("units", o.units).unwrap();
-    s.put("price", o.price).unwrap();
-    s.put("discount", Value::Float32(o.discount)).unwrap();
-    s.put("express", o.express).unwrap();
-    s.put("region", o.region.as_str()).unwrap();
-    s.put("created", o.created).unwrap();
-    s.put("note", o.note.clone().map_or(Value::Null, Value::from)).unwrap();
-    (s, o)
-}
+use order::{Order, record, schema};
 
 fn rate(n: usize, f: impl FnOnce()) -> f64 {
     let start = Instant::now();
