@@ -413,5 +413,25 @@ async fn check_kafka_connect_topics(
     kc.wait_for(&format!("/connectors/{name}/offsets"), "our offset in Kafka Connect", |v| *v == want).await;
     configs.read_to_end().await.map_err(|e| e.to_string())?;
     assert_eq!(configs.snapshot().target_state(name), Some(TargetState::Stopped), "STOPPED written by Kafka Connect");
+
+    // The reverse for configs: a connector config and PAUSED target state written by the store
+    // are picked up by Kafka Connect's herder, which starts the connector paused.
+    let other = format!("{name}-from-store");
+    let conf: BTreeMap<String, String> = [
+        ("connector.class", "org.apache.kafka.connect.file.FileStreamSourceConnector"),
+        ("name", other.as_str()),
+        ("tasks.max", "1"),
+        ("file", file.to_str().unwrap_or_default()),
+        ("topic", topic),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    configs.put_connector_config(&other, &conf, Some(TargetState::Paused)).await.map_err(|e| e.to_string())?;
+    let paused_connector = |v: &Value| v["connector"]["state"] == "PAUSED";
+    kc.wait_for(&format!("/connectors/{other}/status"), "the store's connector in Kafka Connect", paused_connector)
+        .await;
+    assert_eq!(kc.get(&format!("/connectors/{other}/config")).await, serde_json::to_value(&conf).unwrap());
+    kc.call(reqwest::Method::DELETE, &format!("/connectors/{other}"), None).await;
     Ok(())
 }

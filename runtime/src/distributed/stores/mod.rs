@@ -65,7 +65,7 @@ pub enum StoreError {
         context: String,
         /// The client's error.
         #[source]
-        source: rdkafka::error::KafkaError,
+        source: Box<rdkafka::error::KafkaError>,
     },
     /// A deadline passed.
     #[error("timed out after {after:?}: {what} (topic {topic})")]
@@ -84,7 +84,7 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn kafka(topic: &str, context: impl Into<String>, source: rdkafka::error::KafkaError) -> Self {
-        Self::Kafka { topic: topic.to_owned(), context: context.into(), source }
+        Self::Kafka { topic: topic.to_owned(), context: context.into(), source: Box::new(source) }
     }
 
     /// Whether retrying the operation may succeed.
