@@ -36,6 +36,7 @@
 
 mod assignor;
 mod connection;
+mod cooperative;
 mod heartbeat;
 mod member;
 pub mod protocol;
@@ -45,6 +46,7 @@ mod tests;
 
 pub use assignor::{Allocation, AssignmentContext, Assignor, GroupAssignment, MemberMetadata, RoundRobinAssignor};
 pub use connection::MAX_RESPONSE_BYTES;
+pub use cooperative::{ConfigSnapshot, IncrementalCooperativeAssignor};
 pub use member::{Generation, GroupMember, GroupMemberInfo, RebalanceReason};
 pub use protocol::{ConnectAssignment, ConnectProtocol, ConnectorTaskId, ProtocolError, WorkerState};
 
