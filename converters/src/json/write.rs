@@ -334,7 +334,8 @@ pub(crate) fn value(out: &mut Vec<u8>, schema: Option<&Schema>, v: &Value, opts:
         Value::Map(entries) => map(out, schema, entries, opts)?,
         Value::Struct(st) => {
             let s = schema.unwrap_or(st.schema());
-            if st.schema().as_ref() != s {
+            // Same allocation first (the common case), a deep comparison only otherwise.
+            if !std::ptr::eq(st.schema().as_ref(), s) && st.schema().as_ref() != s {
                 return Err(ConnectError::data("mismatching schema for struct value"));
             }
             out.push(b'{');
