@@ -282,6 +282,9 @@ fn every_endpoint_answers_as_kafka_connect_does() {
     assert_eq!(error_message(&get("/admin/loggers/no.such.logger").1, 404), "Logger no.such.logger not found.");
     assert!(get("/admin/loggers").1["tributary_runtime::worker"]["last_modified"].is_u64());
     expect("PUT", "/admin/loggers/x", Some(r#"{"level":"LOUD"}"#), 404);
+    // A name a filter cannot hold is refused, and the levels keep working after it.
+    expect("PUT", "/admin/loggers/a%5Bb", Some(r#"{"level":"DEBUG"}"#), 400);
+    expect("PUT", "/admin/loggers/root", Some(r#"{"level":"INFO"}"#), 200);
     expect("PUT", "/admin/loggers/x", Some(r#"{}"#), 400);
 
     // Oversize body, unknown path.

@@ -56,7 +56,13 @@ pub(crate) async fn set(
         return Err(ApiError::not_found(format!("invalid log level '{level}'.")));
     }
     let scope = query::one(q.as_deref(), "scope").unwrap_or_else(|| "worker".to_owned());
-    let affected = loggers::set(&logger, level).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let affected = loggers::set(&logger, level).map_err(|e| {
+        if e.starts_with("invalid logger name") {
+            ApiError::bad_request(e)
+        } else {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e)
+        }
+    })?;
     if scope.eq_ignore_ascii_case("cluster") {
         // One standalone worker is the whole cluster.
         return Ok(StatusCode::NO_CONTENT.into_response());

@@ -140,29 +140,36 @@ pub fn set(logger: &str, level: &str) -> Result<Vec<String>, String> {
     if !LEVELS.contains(&level.as_str()) {
         return Err(format!("invalid log level '{level}'."));
     }
+    if logger.is_empty() || !logger.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.' | '-')) {
+        return Err(format!("invalid logger name '{logger}': use a target such as tributary_runtime::worker"));
+    }
     let Some(mut s) = state() else { return Err("log levels cannot be changed in this process".into()) };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).ok();
+    // Work on a copy: the levels change only if the new filter applies.
+    let (mut root, mut levels) = (s.root.clone(), s.levels.clone());
     let mut affected = Vec::new();
     if logger == ROOT {
-        s.root = level.clone();
+        root = level.clone();
         affected.push(ROOT.to_owned());
-        let children: Vec<String> = s.levels.keys().cloned().collect();
+        let children: Vec<String> = levels.keys().cloned().collect();
         for c in children {
-            s.levels.insert(c.clone(), (level.clone(), now));
+            levels.insert(c.clone(), (level.clone(), now));
             affected.push(c);
         }
     } else {
         let prefix = format!("{logger}::");
-        let children: Vec<String> = s.levels.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
-        s.levels.insert(logger.to_owned(), (level.clone(), now));
+        let children: Vec<String> = levels.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
+        levels.insert(logger.to_owned(), (level.clone(), now));
         affected.push(logger.to_owned());
         for c in children {
-            s.levels.insert(c.clone(), (level.clone(), now));
+            levels.insert(c.clone(), (level.clone(), now));
             affected.push(c);
         }
     }
-    let f = filter(&s.root, &s.levels);
+    let f = filter(&root, &levels);
     (s.apply)(&f)?;
+    s.root = root;
+    s.levels = levels;
     affected.sort();
     Ok(affected)
 }

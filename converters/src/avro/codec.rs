@@ -296,7 +296,7 @@ impl Plan {
             }
             Plan::MapEntries(kp, vp) => {
                 let mut entries = Vec::new();
-                r.blocks(kp.min_size() + vp.min_size(), |r| {
+                r.blocks(kp.min_size().saturating_add(vp.min_size()), |r| {
                     let k = kp.decode(r)?;
                     entries.push((k, vp.decode(r)?));
                     Ok(())
@@ -345,7 +345,7 @@ impl Plan {
             Plan::Float => 4,
             Plan::Double => 8,
             Plan::Fixed { size, .. } => *size,
-            Plan::Record(_, fields) => fields.iter().map(Plan::min_size).sum(),
+            Plan::Record(_, fields) => fields.iter().map(Plan::min_size).fold(0usize, usize::saturating_add),
             _ => 1,
         }
     }
@@ -365,8 +365,8 @@ fn minimal_twos_complement(b: &[u8]) -> Vec<u8> {
     b[start..].to_vec()
 }
 
-/// Items allowed in one array or map whose items take no bytes (empty records), so a hostile
-/// count cannot spin forever.
+/// Items that take no bytes (empty records, zero-size fixed) allowed in one datum, across all
+/// its arrays and maps, so a hostile count cannot spin or fill memory from a few bytes.
 const MAX_EMPTY_ITEMS: usize = 1 << 20;
 
 /// A cursor over Avro binary data; every read is bounds-checked.
@@ -374,11 +374,13 @@ const MAX_EMPTY_ITEMS: usize = 1 << 20;
 pub(crate) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
+    /// Zero-size items still allowed in this datum.
+    empty_budget: usize,
 }
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(data: &'a [u8]) -> Self {
-        Self { data, pos: 0 }
+        Self { data, pos: 0, empty_budget: MAX_EMPTY_ITEMS }
     }
     pub(crate) fn remaining(&self) -> usize {
         self.data.len() - self.pos
@@ -435,7 +437,6 @@ impl<'a> Reader<'a> {
         min_item: usize,
         mut item: impl FnMut(&mut Self) -> Result<(), MappingError>,
     ) -> Result<(), MappingError> {
-        let mut empty_items = 0usize;
         loop {
             let mut count = self.long()?;
             if count == 0 {
@@ -450,10 +451,9 @@ impl<'a> Reader<'a> {
                 return Err(Self::truncated());
             }
             if min_item == 0 {
-                empty_items = empty_items.saturating_add(count);
-                if empty_items > MAX_EMPTY_ITEMS {
-                    return fail(format!("more than {MAX_EMPTY_ITEMS} empty items in one array"));
-                }
+                self.empty_budget = self.empty_budget.checked_sub(count).ok_or_else(|| {
+                    MappingError(format!("more than {MAX_EMPTY_ITEMS} items that take no bytes in one datum"))
+                })?;
             }
             for _ in 0..count {
                 item(self)?;

@@ -271,9 +271,14 @@ impl AvroConverter {
         }
         for u in &urls {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
+                // Credentials in the URL stay out of the message.
+                let shown = match u.split_once('@') {
+                    Some((_, host)) => format!("[hidden]@{host}"),
+                    None => u.clone(),
+                };
                 return Err(ConnectError::config(
                     "schema.registry.url",
-                    format!("'{u}' is not an http:// or https:// URL"),
+                    format!("'{shown}' is not an http:// or https:// URL"),
                 ));
             }
         }

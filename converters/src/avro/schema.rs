@@ -178,7 +178,32 @@ pub(crate) fn parse(text: &str) -> Result<Node, SchemaParseError> {
     apache_avro::Schema::parse_str(text).map_err(|e| SchemaParseError(format!("invalid Avro schema: {e}")))?;
     let json: Json =
         serde_json::from_str(text).map_err(|e| SchemaParseError(format!("Avro schema is not JSON: {e}")))?;
-    Parser::default().node(&json, None)
+    let node = Parser::default().node(&json, None)?;
+    // Named types are expanded at each use by the Connect mapping: refuse schemas whose
+    // expansion is hostile (a type used twice by the next, and so on, doubles each level).
+    let mut budget = MAX_EXPANDED_NODES;
+    count_nodes(&node, &mut budget)?;
+    Ok(node)
+}
+
+/// Schema nodes the Connect mapping may expand one schema into.
+const MAX_EXPANDED_NODES: usize = 100_000;
+
+/// Largest `fixed` size accepted (a datum of one value must fit in memory).
+const MAX_FIXED_SIZE: u64 = 16 * 1024 * 1024;
+
+fn count_nodes(node: &Node, budget: &mut usize) -> Result<(), SchemaParseError> {
+    *budget = budget.checked_sub(1).ok_or_else(|| {
+        SchemaParseError(format!(
+            "Avro schema expands to more than {MAX_EXPANDED_NODES} types once its named types are inlined"
+        ))
+    })?;
+    match &node.ty {
+        Avro::Record(r) => r.fields.iter().try_for_each(|f| count_nodes(&f.schema, budget)),
+        Avro::Array(n) | Avro::Map(n) => count_nodes(n, budget),
+        Avro::Union(m) => m.iter().try_for_each(|n| count_nodes(n, budget)),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Default)]
@@ -321,6 +346,9 @@ impl Parser {
             "fixed" => {
                 let name = self.name(o, space)?;
                 let Some(size) = o.get("size").and_then(Json::as_u64) else { return err("fixed without a size") };
+                if size > MAX_FIXED_SIZE {
+                    return err(format!("fixed size {size} is larger than the {MAX_FIXED_SIZE} bytes supported"));
+                }
                 let full = name.full();
                 let node = Node::new(Avro::Fixed(Arc::new(Fixed {
                     name,

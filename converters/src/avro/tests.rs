@@ -284,3 +284,38 @@ fn secrets_stay_out_of_debug_output() {
     let c = super::AvroConverter::new(&props, false).expect("converter");
     assert!(!format!("{c:?}").contains("s3cr3t"));
 }
+
+#[test]
+fn nested_empty_items_share_one_budget() {
+    // Ten arrays of a million empty records each, from 42 bytes.
+    let schema = r#"{"type":"array","items":{"type":"array","items":{"type":"record","name":"E","fields":[]}}}"#;
+    let mut data = vec![20u8]; // 10 outer items
+    for _ in 0..10 {
+        super::codec::write_long(&mut data, 1_000_000);
+        data.push(0);
+    }
+    data.push(0);
+    let e = super::read_datum(schema, &data).expect_err("refused").chain();
+    assert!(e.contains("take no bytes"), "{e}");
+}
+
+#[test]
+fn schemas_that_explode_when_inlined_are_refused() {
+    let mut text = String::from(r#"{"type":"record","name":"T0","fields":[{"name":"x","type":"int"}]}"#);
+    // T_i has two fields of type T_{i-1}: 2^30 nodes once inlined.
+    let mut defs = vec![text.clone()];
+    for i in 1..30 {
+        defs.push(format!(
+            r#"{{"type":"record","name":"T{i}","fields":[{{"name":"a","type":{prev}}},{{"name":"b","type":"T{p}"}}]}}"#,
+            prev = defs[i - 1],
+            p = i - 1
+        ));
+    }
+    text = defs.pop().unwrap_or_default();
+    let started = std::time::Instant::now();
+    let e = super::read_datum(&text, &[]).expect_err("refused").chain();
+    assert!(e.contains("expands to more than"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let big_fixed = r#"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"fixed","name":"F","size":9223372036854775807}}]}"#;
+    assert!(super::read_datum(big_fixed, &[]).is_err());
+}

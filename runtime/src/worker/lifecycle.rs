@@ -13,6 +13,7 @@ use super::status::{State, TargetState, TaskStatus};
 use super::topics::ActiveTopics;
 use super::{ConnectorEntry, Worker, sink_offsets, validate_connector};
 use crate::api::{ConfigErrors, ConnectError, OffsetMap, Props};
+use crate::config_providers::ConfigProviders;
 use crate::plugins::ConnectorKind;
 
 /// Why a change was refused, mapped by the REST API to Kafka Connect's status codes.
@@ -54,12 +55,27 @@ const OFFSETS_ALTERED: &str = "The Connect framework-managed offsets for this co
 const OFFSETS_RESET: &str = "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.";
 
 impl Worker {
+    /// Checks a configuration as the worker will run it: config provider variables resolved
+    /// (errors name the key and variable, never a value), then the connector's and the
+    /// converters' keys.
+    fn check(&self, props: &Props) -> Result<super::validate::CheckedConnector, ChangeError> {
+        let resolved = ConfigProviders::from_worker_props(&self.config.props)
+            .and_then(|p| p.resolve(props))
+            .map_err(|e| ChangeError::BadRequest(e.chain()))?;
+        let checked = validate_connector(&self.registry, &resolved).map_err(ChangeError::Invalid)?;
+        TaskConverters::resolve(&self.registry, &self.config, &resolved)
+            .map_err(|e| ChangeError::BadRequest(e.chain()))?;
+        Ok(checked)
+    }
+
     /// Creates a connector in `target` state. Errors: invalid config, already exists.
     pub async fn create_connector(&self, props: Props, target: TargetState) -> Result<(), ChangeError> {
         let _changes = self.changes.lock().await;
-        let checked = validate_connector(&self.registry, &props).map_err(ChangeError::Invalid)?;
-        TaskConverters::resolve(&self.registry, &self.config, &props)
-            .map_err(|e| ChangeError::BadRequest(e.chain()))?;
+        self.create_locked(props, target).await
+    }
+
+    async fn create_locked(&self, props: Props, target: TargetState) -> Result<(), ChangeError> {
+        let checked = self.check(&props)?;
         let name = checked.name.clone();
         if self.connectors.lock().await.contains_key(&name) {
             return Err(ChangeError::Conflict(format!("Connector {name} already exists")));
@@ -106,13 +122,17 @@ impl Worker {
 
     /// Creates or reconfigures a connector; `true` when it was created.
     pub async fn put_connector_config(&self, name: &str, props: Props) -> Result<bool, ChangeError> {
-        if !self.connectors.lock().await.contains_key(name) {
-            return self.create_connector(props, TargetState::Started).await.map(|()| true);
-        }
         let _changes = self.changes.lock().await;
-        let checked = validate_connector(&self.registry, &props).map_err(ChangeError::Invalid)?;
-        TaskConverters::resolve(&self.registry, &self.config, &props)
-            .map_err(|e| ChangeError::BadRequest(e.chain()))?;
+        self.put_locked(name, props).await
+    }
+
+    /// [`Worker::put_connector_config`] with the changes lock held: whether the connector
+    /// exists is decided under it, so a racing create, delete or patch cannot slip between.
+    async fn put_locked(&self, name: &str, props: Props) -> Result<bool, ChangeError> {
+        if !self.connectors.lock().await.contains_key(name) {
+            return self.create_locked(props, TargetState::Started).await.map(|()| true);
+        }
+        let checked = self.check(&props)?;
         let stopping = {
             let mut connectors = self.connectors.lock().await;
             let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
@@ -122,7 +142,19 @@ impl Worker {
             entry.config = props;
             stopping
         };
-        self.await_stopped(stopping).await;
+        let stuck = self.await_stopped(stopping).await;
+        if !stuck.is_empty() {
+            report_stuck(name, &stuck);
+            // Starting the new configuration beside a task that still runs would run it twice.
+            let mut connectors = self.connectors.lock().await;
+            if let Some(entry) = connectors.get_mut(name) {
+                entry.failure = Some(format!(
+                    "{} task(s) of the previous configuration did not stop within task.shutdown.graceful.timeout.ms; restart the connector once they have",
+                    stuck.len()
+                ));
+            }
+            return Ok(false);
+        }
         self.with_entry(name, |w, n, e| Box::pin(async move { w.bring_up(n, e).await })).await?;
         tracing::info!(connector = %name, "connector reconfigured");
         Ok(false)
@@ -149,6 +181,7 @@ impl Worker {
         name: &str,
         patch: BTreeMap<String, Option<String>>,
     ) -> Result<(), ChangeError> {
+        let _changes = self.changes.lock().await;
         let mut config = self.connector_config(name).await.ok_or_else(|| not_found(name))?;
         for (k, v) in patch {
             match v {
@@ -156,7 +189,7 @@ impl Worker {
                 None => config.remove(&k),
             };
         }
-        self.put_connector_config(name, config).await.map(|_| ())
+        self.put_locked(name, config).await.map(|_| ())
     }
 
     /// Deletes a connector: its tasks drain and stop, the connector stops.
@@ -167,7 +200,7 @@ impl Worker {
             let mut entry = connectors.remove(name).ok_or_else(|| not_found(name))?;
             (Self::cancel_tasks(&mut entry, |_, _| true), entry)
         };
-        self.await_stopped(stopping).await;
+        report_stuck(name, &self.await_stopped(stopping).await);
         Self::stop_instance(name, &mut entry).await;
         tracing::info!(connector = %name, "connector deleted");
         Ok(())
@@ -228,7 +261,8 @@ impl Worker {
             entry.target = TargetState::Stopped;
             Self::take_down(name, entry).await
         };
-        self.await_stopped(stopping).await;
+        let stuck = self.await_stopped(stopping).await;
+        report_stuck(name, &stuck);
         if let Some(entry) = self.connectors.lock().await.get_mut(name) {
             entry.tasks.clear();
             entry.failure = None;
@@ -252,10 +286,10 @@ impl Worker {
             return Vec::new();
         }
         let mut stopping = Vec::new();
-        for slot in &mut old {
+        for (i, slot) in old.iter_mut().enumerate() {
             if let Some((cancel, handle)) = slot.running.take() {
                 cancel.cancel();
-                stopping.push((cancel, handle));
+                stopping.push((i, cancel, handle));
             }
         }
         stopping
@@ -276,14 +310,24 @@ impl Worker {
         Ok(())
     }
 
-    /// Runs `start_idle` on `name` after `stopping` tasks have ended.
+    /// Runs `start_idle` on `name` after `stopping` tasks have ended. A task that would not go
+    /// keeps its slot (marked FAILED) so it is never run twice at once.
     async fn settle(&self, name: &str, stopping: Vec<super::Stopping>) -> Result<(), ChangeError> {
-        self.await_stopped(stopping).await;
+        let stuck = self.await_stopped(stopping).await;
         let mut connectors = self.connectors.lock().await;
-        match connectors.get_mut(name) {
-            Some(entry) => self.start_idle(name, entry),
-            None => Ok(()),
+        let Some(entry) = connectors.get_mut(name) else { return Ok(()) };
+        for (i, cancel, handle) in stuck {
+            if let Some(slot) = entry.tasks.get_mut(i)
+                && slot.running.is_none()
+            {
+                slot.running = Some((cancel, handle));
+                let mut s = slot.status.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                s.fail(format!(
+                    "task {name}-{i} did not stop within task.shutdown.graceful.timeout.ms and was abandoned; restart it once it has stopped"
+                ));
+            }
         }
+        self.start_idle(name, entry)
     }
 
     /// Restarts the connector instance only (its tasks keep running when their configs do not
@@ -383,6 +427,13 @@ impl Worker {
                     .map_err(|e| ChangeError::Failed(e.to_string()))?
             }
         }
+    }
+}
+
+/// Logs tasks that would not stop even when aborted (stuck in blocking code).
+fn report_stuck(name: &str, stuck: &[super::Stopping]) {
+    for (i, _, _) in stuck {
+        tracing::error!(connector = %name, task = i, "task did not stop even after being aborted; it may still be running");
     }
 }
 

@@ -61,7 +61,7 @@ struct TaskSlot {
 }
 
 /// A task being stopped: cancelled, to be awaited outside the connectors lock.
-type Stopping = (CancellationToken, tokio::task::JoinHandle<()>);
+type Stopping = (usize, CancellationToken, tokio::task::JoinHandle<()>);
 
 /// A connector this worker holds, in whatever state.
 struct ConnectorEntry {
@@ -80,6 +80,9 @@ struct ConnectorEntry {
     topics: Arc<ActiveTopics>,
     restarting: bool,
 }
+
+/// How long an aborted task may take to go (it goes at its next await point).
+const ABORT_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs connectors and tasks.
 pub struct Worker {
@@ -265,23 +268,29 @@ impl Worker {
                 && let Some((cancel, handle)) = slot.running.take()
             {
                 cancel.cancel();
-                out.push((cancel, handle));
+                out.push((i, cancel, handle));
             }
         }
         out
     }
 
-    /// Waits for cancelled tasks to drain and store their offsets, abandoning those that
-    /// overrun `task.shutdown.graceful.timeout.ms`.
-    async fn await_stopped(&self, stopping: Vec<Stopping>) {
+    /// Waits for cancelled tasks to drain and store their offsets; those that overrun
+    /// `task.shutdown.graceful.timeout.ms` are aborted, and the ones still not gone after that
+    /// (stuck in blocking code) are returned, so no second instance starts beside them.
+    async fn await_stopped(&self, stopping: Vec<Stopping>) -> Vec<Stopping> {
         let deadline =
             tokio::time::Instant::now() + self.config.task_shutdown_timeout + self.config.offset_flush_timeout;
-        for (_, mut handle) in stopping {
+        let mut stuck = Vec::new();
+        for (i, cancel, mut handle) in stopping {
             if tokio::time::timeout_at(deadline, &mut handle).await.is_err() {
-                tracing::warn!("a task did not stop within task.shutdown.graceful.timeout.ms; abandoning it");
+                tracing::warn!(task = i, "a task did not stop within task.shutdown.graceful.timeout.ms; aborting it");
                 handle.abort();
+                if tokio::time::timeout(ABORT_GRACE, &mut handle).await.is_err() {
+                    stuck.push((i, cancel, handle));
+                }
             }
         }
+        stuck
     }
 
     #[allow(clippy::too_many_arguments)]

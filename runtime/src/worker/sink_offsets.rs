@@ -131,8 +131,8 @@ pub(crate) fn alter(
 
 /// Deletes the connector's consumer group, which resets every committed offset.
 pub(crate) fn reset(worker: &WorkerConfig, connector: &str) -> Result<(), ChangeError> {
-    let mut cfg = rdkafka::ClientConfig::new();
-    cfg.set("bootstrap.servers", &worker.bootstrap_servers);
+    // The consumer's settings (security included), as the connector's own consumers use them.
+    let cfg = kafka::consumer_config(worker, connector, &format!("connector-offsets-admin-{connector}"));
     let admin: AdminClient<DefaultClientContext> =
         cfg.create().map_err(|e| failed("cannot create an admin client", e))?;
     let group = format!("connect-{connector}");

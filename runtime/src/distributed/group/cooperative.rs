@@ -169,6 +169,30 @@ impl Assignor for IncrementalCooperativeAssignor {
         let configured_connectors: BTreeSet<String> = config.connectors.keys().cloned().collect();
 
         let mut state = lock(&self.state);
+        if !ctx.protocol.is_cooperative() {
+            // Eager (protocol v0): members report nothing and stop everything at each rebalance,
+            // so there is nothing to hold back: deal all the work out afresh, evenly.
+            let mut load: Load = ctx.members.iter().map(|m| (m.member_id.clone(), Entry::default())).collect();
+            let (mut added_connectors, mut added_tasks) = (BTreeMap::new(), BTreeMap::new());
+            deal(configured_connectors.iter().cloned(), &mut load, connectors_of, &mut added_connectors);
+            deal(configured_tasks.iter().cloned(), &mut load, tasks_of, &mut added_tasks);
+            state.previous = load;
+            state.held = None;
+            let allocations = ctx
+                .members
+                .iter()
+                .map(|m| {
+                    let id = m.member_id.clone();
+                    let a = Allocation {
+                        connectors: added_connectors.remove(&id).unwrap_or_default(),
+                        tasks: added_tasks.remove(&id).unwrap_or_default(),
+                        ..Allocation::default()
+                    };
+                    (id, a)
+                })
+                .collect();
+            return Ok(GroupAssignment { error: ASSIGNMENT_NO_ERROR, config_offset: config.offset, allocations });
+        }
         let now = (self.now)();
         let mut revoked_connectors: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut revoked_tasks: BTreeMap<String, Vec<ConnectorTaskId>> = BTreeMap::new();

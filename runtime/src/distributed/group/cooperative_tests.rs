@@ -181,3 +181,29 @@ fn deleted_connectors_are_revoked_and_a_leader_behind_says_so() {
     a.set_config(ConfigSnapshot { offset: 5, connectors: [("c".to_owned(), 2)].into() });
     assert_eq!(cl.round(&a).error, crate::distributed::group::protocol::ASSIGNMENT_CONFIG_MISMATCH);
 }
+
+#[test]
+fn eager_rounds_deal_everything_out_with_no_hold() {
+    OFFSET_MS.store(0, Ordering::SeqCst);
+    let a = assignor(&[("c", 6), ("d", 3)]);
+    let members: Vec<MemberMetadata> = ["w1", "w2", "w3"]
+        .iter()
+        .map(|id| MemberMetadata {
+            member_id: (*id).to_owned(),
+            state: WorkerState { url: String::new(), config_offset: 10, assignment: None },
+        })
+        .collect();
+    for round in 0..2 {
+        // The second round drops a member: eager protocols hold nothing back.
+        let ms = &members[..3 - round];
+        let ctx = AssignmentContext { leader_id: "w1", protocol: ConnectProtocol::Eager, members: ms };
+        let out = a.assign(&ctx).expect("assigns");
+        let tasks: usize = out.allocations.values().map(|a| a.tasks.len()).sum();
+        let connectors: usize = out.allocations.values().map(|a| a.connectors.len()).sum();
+        assert_eq!((tasks, connectors), (9, 2), "round {round}: {out:?}");
+        assert!(out.allocations.values().all(|a| a.delay == 0 && a.revoked_tasks.is_empty()));
+        let most = out.allocations.values().map(|a| a.tasks.len()).max().unwrap_or(0);
+        let least = out.allocations.values().map(|a| a.tasks.len()).min().unwrap_or(0);
+        assert!(most - least <= 1, "balanced: {out:?}");
+    }
+}
