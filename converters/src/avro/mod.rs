@@ -211,7 +211,13 @@ pub struct AvroConverter {
     ids: Mutex<HashMap<(String, String), u32>>,
     /// By schema id.
     read: Mutex<HashMap<u32, Arc<Read>>>,
+    /// Schema ids that could not be read, with why and when: records naming an unknown or
+    /// unusable id do not each cost a registry call.
+    unreadable: Mutex<HashMap<u32, (std::time::Instant, String)>>,
 }
+
+/// How long an unreadable schema id is remembered before the registry is asked again.
+const UNREADABLE_TTL: Duration = Duration::from_secs(30);
 
 fn auth(c: &tributary_runtime::api::Config, urls: &mut [String]) -> ConnectResult<Auth> {
     if c.string("bearer.auth.credentials.source").eq_ignore_ascii_case("STATIC_TOKEN") {
@@ -302,6 +308,7 @@ impl AvroConverter {
             written: Mutex::new(HashMap::new()),
             ids: Mutex::new(HashMap::new()),
             read: Mutex::new(HashMap::new()),
+            unreadable: Mutex::new(HashMap::new()),
         })
     }
 
@@ -374,6 +381,28 @@ impl AvroConverter {
         if let Some(r) = lock(&self.read).get(&id) {
             return Ok(r.clone());
         }
+        if let Some((at, why)) = lock(&self.unreadable).get(&id)
+            && at.elapsed() < UNREADABLE_TTL
+        {
+            return Err(ConnectError::data(why.clone()));
+        }
+        match self.read_schema(topic, id) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                // Unreachable registries are retried at once; a definite answer is remembered.
+                if !e.is_retriable() {
+                    let mut unreadable = lock(&self.unreadable);
+                    if unreadable.len() >= self.cache_size {
+                        unreadable.clear();
+                    }
+                    unreadable.insert(id, (std::time::Instant::now(), e.chain()));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn read_schema(&self, topic: &str, id: u32) -> ConnectResult<Arc<Read>> {
         let text = self.client.schema_by_id(id)?;
         let node = schema::parse(&text)
             .map_err(|e| ConnectError::data(format!("schema id {id} from the registry is not usable: {e}")))?;

@@ -319,3 +319,36 @@ fn schemas_that_explode_when_inlined_are_refused() {
     let big_fixed = r#"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"fixed","name":"F","size":9223372036854775807}}]}"#;
     assert!(super::read_datum(big_fixed, &[]).is_err());
 }
+
+#[test]
+fn an_unknown_schema_id_is_remembered_not_asked_again() {
+    use std::io::{Read, Write};
+    use tributary_runtime::api::Converter;
+    // A registry that answers one request (schema not found), then is gone.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().expect("accept");
+        let mut buf = [0u8; 4096];
+        let _ = conn.read(&mut buf);
+        let body = r#"{"error_code":40403,"message":"Schema 12345 not found"}"#;
+        let answer = format!(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = conn.write_all(answer.as_bytes());
+    });
+    let props = std::collections::BTreeMap::from([
+        ("schema.registry.url".to_owned(), format!("http://127.0.0.1:{port}")),
+        ("request.timeout.ms".to_owned(), "2000".to_owned()),
+    ]);
+    let conv = super::AvroConverter::new(&props, false).expect("converter");
+    let record = [0u8, 0, 0, 0x30, 0x39, 2];
+    let first = conv.to_connect("t", Some(&record)).expect_err("unknown id");
+    server.join().expect("server");
+    assert!(first.chain().contains("12345"), "{}", first.chain());
+    assert!(!first.is_retriable());
+    // The registry is gone now: the same answer comes from memory, not a connection error.
+    let second = conv.to_connect("t", Some(&record)).expect_err("still unknown");
+    assert_eq!(second.chain(), first.chain());
+}
