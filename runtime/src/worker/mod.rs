@@ -484,13 +484,10 @@ impl Worker {
         if let Some(id) = self.cluster_id.get() {
             return Some(id.clone());
         }
-        let bootstrap = self.config.bootstrap_servers.clone();
+        // The consumer settings of the worker's tasks (security included).
+        let cfg = kafka::consumer_config(&self.config, "cluster-id", "tributary-cluster-id");
         let id = tokio::task::spawn_blocking(move || {
-            let consumer: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
-                .set("bootstrap.servers", &bootstrap)
-                .set("log_level", "3")
-                .create()
-                .ok()?;
+            let consumer: rdkafka::consumer::BaseConsumer = cfg.create().ok()?;
             use rdkafka::consumer::Consumer as _;
             consumer.client().fetch_cluster_id(Duration::from_secs(5))
         })
