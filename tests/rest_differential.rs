@@ -190,7 +190,7 @@ fn rest_api_answers_as_kafka_connect_does() {
     let tr_dir = tmp.path().join("tr");
     kc.write_files(&seq);
     delete_leftovers(&kc);
-    let tributary = (!only_connect).then(|| {
+    let mut tributary = (!only_connect).then(|| {
         let target = Target { addr: String::new(), id: format!("rd{run}t"), dir: tr_dir.clone() };
         target.write_files(&seq);
         let (w, addr) = start_tributary(tmp.path(), kafka);
@@ -198,6 +198,13 @@ fn rest_api_answers_as_kafka_connect_does() {
     });
     let (mut kc_failures, mut mismatches, mut known) = (Vec::new(), Vec::new(), Vec::new());
     for (i, step) in seq.steps.iter().enumerate() {
+        // A worker that died fails the test at once, with its log, rather than after every
+        // remaining step has waited out its timeout.
+        if let Some((w, _)) = tributary.as_mut()
+            && let Ok(Some(status)) = w.child.try_wait()
+        {
+            panic!("Tributary exited ({status}) before step [{i}] {}:\n{}", step.name, w.log_text());
+        }
         let kco = kc.run(step, WAIT);
         let is_known = KNOWN_FAILING.contains(&step.name.as_str());
         let tro =
