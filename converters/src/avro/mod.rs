@@ -7,6 +7,7 @@ mod client;
 pub(crate) mod codec;
 pub(crate) mod from_avro;
 pub(crate) mod schema;
+mod schema_write;
 #[cfg(test)]
 mod tests;
 pub(crate) mod to_avro;
