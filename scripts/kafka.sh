@@ -181,6 +181,12 @@ transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=5
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
+# A test broker: benchmarks write gigabytes, so old data goes after two hours (compacted
+# internal topics keep their latest records).
+log.retention.ms=7200000
+log.retention.bytes=1073741824
+log.segment.bytes=134217728
+log.retention.check.interval.ms=60000
 PROPS
     if [ ! -f "$DIR/data/meta.properties" ]; then
       say "formatting KRaft storage in $DIR/data"

@@ -24,6 +24,7 @@ pub(crate) fn registry() -> Arc<Registry> {
     let mut r = Registry::new();
     tributary_converters::register(&mut r);
     tributary_connectors::register(&mut r);
+    tributary_runtime::transforms::register(&mut r);
     Arc::new(r)
 }
 

@@ -10,6 +10,7 @@ pub mod herder;
 pub mod loggers;
 pub mod plugins;
 pub mod properties;
+pub mod transforms;
 pub mod worker;
 
 pub use plugins::Registry;

@@ -8,7 +8,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::api::{ConfigDef, ConnectResult, ConverterFactory, HeaderConverter, Props, SinkConnector, SourceConnector};
+use crate::api::{
+    ConfigDef, ConnectResult, ConverterFactory, HeaderConverter, PredicateFactory, Props, SinkConnector, SourceConnector,
+    TransformFactory,
+};
 
 /// Whether a connector reads into Kafka or writes out of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +108,44 @@ impl fmt::Debug for HeaderConverterPlugin {
     }
 }
 
+/// A registered single message transform (`org.apache.kafka.connect.transforms.Cast$Value`...).
+#[derive(Clone)]
+pub struct TransformPlugin {
+    /// Kafka Connect class name (key and value variants are separate plugins, as in Kafka).
+    pub class: &'static str,
+    /// Other accepted names.
+    pub aliases: &'static [&'static str],
+    /// Creates a configured instance.
+    pub factory: TransformFactory,
+    /// Its configuration keys, without the `transforms.<alias>.` prefix.
+    pub config_def: fn() -> ConfigDef,
+}
+
+impl fmt::Debug for TransformPlugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransformPlugin").field("class", &self.class).finish()
+    }
+}
+
+/// A registered predicate (`org.apache.kafka.connect.transforms.predicates.TopicNameMatches`...).
+#[derive(Clone)]
+pub struct PredicatePlugin {
+    /// Kafka Connect class name.
+    pub class: &'static str,
+    /// Other accepted names.
+    pub aliases: &'static [&'static str],
+    /// Creates a configured instance.
+    pub factory: PredicateFactory,
+    /// Its configuration keys, without the `predicates.<alias>.` prefix.
+    pub config_def: fn() -> ConfigDef,
+}
+
+impl fmt::Debug for PredicatePlugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PredicatePlugin").field("class", &self.class).finish()
+    }
+}
+
 /// A lookup that found nothing usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -137,6 +178,8 @@ pub struct Registry {
     connectors: Vec<ConnectorPlugin>,
     converters: Vec<ConverterPlugin>,
     header_converters: Vec<HeaderConverterPlugin>,
+    transforms: Vec<TransformPlugin>,
+    predicates: Vec<PredicatePlugin>,
     disabled: Vec<(&'static str, &'static str)>,
 }
 
@@ -167,6 +210,14 @@ impl Registry {
     pub fn add_header_converter(&mut self, plugin: HeaderConverterPlugin) {
         self.header_converters.push(plugin);
     }
+    /// Adds a transform.
+    pub fn add_transform(&mut self, plugin: TransformPlugin) {
+        self.transforms.push(plugin);
+    }
+    /// Adds a predicate.
+    pub fn add_predicate(&mut self, plugin: PredicatePlugin) {
+        self.predicates.push(plugin);
+    }
     /// Records that `name` exists behind cargo feature `feature`, not compiled in.
     pub fn add_disabled(&mut self, name: &'static str, feature: &'static str) {
         self.disabled.push((name, feature));
@@ -182,6 +233,15 @@ impl Registry {
     /// Every header converter, in registration order.
     pub fn header_converters(&self) -> &[HeaderConverterPlugin] {
         &self.header_converters
+    }
+
+    /// Every transform, in registration order.
+    pub fn transforms(&self) -> &[TransformPlugin] {
+        &self.transforms
+    }
+    /// Every predicate, in registration order.
+    pub fn predicates(&self) -> &[PredicatePlugin] {
+        &self.predicates
     }
 
     fn not_found(&self, what: &'static str, name: &str, known: Vec<&str>) -> PluginError {
@@ -207,6 +267,24 @@ impl Registry {
             .iter()
             .find(|p| matches(p.class, p.aliases, name))
             .ok_or_else(|| self.not_found("converter", name, self.converters.iter().map(|p| p.class).collect()))
+    }
+
+    /// The transform named `name` (class name, simple name such as `Cast$Value`, or alias).
+    pub fn transform(&self, name: &str) -> Result<&TransformPlugin, PluginError> {
+        let name = name.trim();
+        self.transforms
+            .iter()
+            .find(|p| matches(p.class, p.aliases, name))
+            .ok_or_else(|| self.not_found("transformation", name, self.transforms.iter().map(|p| p.class).collect()))
+    }
+
+    /// The predicate named `name`.
+    pub fn predicate(&self, name: &str) -> Result<&PredicatePlugin, PluginError> {
+        let name = name.trim();
+        self.predicates
+            .iter()
+            .find(|p| matches(p.class, p.aliases, name))
+            .ok_or_else(|| self.not_found("predicate", name, self.predicates.iter().map(|p| p.class).collect()))
     }
 
     /// The header converter named `name`.
