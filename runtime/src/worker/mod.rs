@@ -5,6 +5,7 @@
 //! running); a task that is cancelled drains, stores its offsets and stops.
 
 pub mod config;
+mod connector_def;
 pub mod converters;
 pub(crate) mod kafka;
 mod lifecycle;
@@ -34,7 +35,9 @@ use crate::plugins::{AnyConnector, ConnectorKind, Registry};
 
 pub use lifecycle::{ChangeError, parse_offsets_body};
 pub use status::{ConnectorStatus, State, TargetState, TaskStatus};
-pub use validate::{connector_config_def, validate_connector};
+pub use validate::{
+    CONVERTER_KEYS, VERSION, config_infos, connector_config_def, connector_plugin_keys, enrich, validate_connector,
+};
 
 use config::WorkerConfig;
 use converters::TaskConverters;
@@ -133,7 +136,7 @@ impl Worker {
     }
 
     /// The plugin registry.
-    pub fn registry(&self) -> &Registry {
+    pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
     }
 
