@@ -196,6 +196,22 @@ fn extra_errors(kind: ConnectorKind, props: &Props) -> Vec<ConfigError> {
             });
         }
     }
+    let set = |k: &str| props.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    if kind == ConnectorKind::Source && set("exactly.once.support").is_some_and(|v| v.eq_ignore_ascii_case("required"))
+    {
+        errors.push(ConfigError {
+            key: "exactly.once.support".into(),
+            message: "This worker does not have exactly-once source support enabled.".into(),
+        });
+    }
+    if kind == ConnectorKind::Sink && set("errors.deadletterqueue.topic.name").is_some() {
+        errors.push(ConfigError {
+            key: "errors.deadletterqueue.topic.name".into(),
+            message: "Tributary does not write dead letter queues yet; remove this key (errors.tolerance=all with \
+                      errors.log.enable=true skips and logs failing records instead)"
+                .into(),
+        });
+    }
     if kind == ConnectorKind::Sink {
         let has = |k: &str| props.get(k).is_some_and(|v| !v.trim().is_empty());
         let message = match (has("topics"), has("topics.regex")) {
