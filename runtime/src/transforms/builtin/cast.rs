@@ -245,8 +245,6 @@ fn cast(schema: Option<&Schema>, value: &Value, target: SchemaType) -> ConnectRe
                 })
             }
         }
-        (Some(DATE_NAME), Value::Int32(d)) => Num::Int(i128::from(*d) * 86_400_000),
-        (Some(TIME_NAME | TIMESTAMP_NAME), v) if v.as_i64().is_some() => Num::Int(v.as_i64().map_or(0, i128::from)),
         (_, Value::Boolean(b)) => Num::Int(i128::from(*b)),
         (_, Value::Float32(f)) => Num::Float(f64::from(*f)),
         (_, Value::Float64(f)) => Num::Float(*f),

@@ -84,7 +84,7 @@ pub(crate) fn unscaled_i128(bytes: &[u8]) -> Option<i128> {
 /// day, a date for whole days, else a timestamp (the choice follows the value, as in Kafka).
 pub(crate) fn connect_date(ms: i64) -> String {
     let pattern = if ms < 86_400_000 {
-        "HH:mm:ss.SSS"
+        "HH:mm:ss.SSS'Z'"
     } else if ms % 86_400_000 == 0 {
         "yyyy-MM-dd"
     } else {
@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn dates_follow_the_value() {
-        assert_eq!(connect_date(45_296_789), "12:34:56.789");
+        assert_eq!(connect_date(45_296_789), "12:34:56.789Z");
         assert_eq!(connect_date(86_400_000), "1970-01-02");
         assert_eq!(connect_date(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
     }

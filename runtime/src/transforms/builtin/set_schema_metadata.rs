@@ -62,6 +62,11 @@ impl Transformation for SetSchemaMetadata {
             return Ok(true);
         }
         let schema = require_schema(side.schema(record), "updating schema metadata")?.clone();
+        if schema.kind() != crate::api::SchemaType::Struct {
+            // Kafka 4.1 copies `schema.fields()` into the new schema, which fails this way for
+            // every non-struct schema; Tributary fails alike rather than rename it.
+            return Err(crate::api::ConnectError::data("Cannot list fields on non-struct type"));
+        }
         let updated = self.updated(&schema);
         let value = match side.value(record) {
             Value::Struct(s) => {
