@@ -109,7 +109,7 @@ pub(crate) struct Cast {
 
 impl Cast {
     /// Configures one for `side`.
-    pub(crate) fn new(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         let spec = parse_spec(&c.list("spec")).map_err(|e| ConnectError::config("spec", e))?;
         let whole = spec.iter().find(|(f, _)| f.is_none()).map(|(_, t)| *t);

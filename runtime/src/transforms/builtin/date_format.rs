@@ -183,7 +183,7 @@ fn pad(v: i64, width: usize) -> String {
 }
 
 fn is_numeric(c: char, n: usize) -> bool {
-    !matches!(c, 'G' | 'E' | 'a' | 'z' | 'Z' | 'X') && !(matches!(c, 'M' | 'L') && n >= 3)
+    !(matches!(c, 'G' | 'E' | 'a' | 'z' | 'Z' | 'X') || (matches!(c, 'M' | 'L') && n >= 3))
 }
 
 /// The US week-based year and week (weeks start on Sunday; week 1 holds January 1st).
@@ -284,13 +284,14 @@ impl Fields {
 
     fn zone(&mut self, s: &[char], pos: &mut usize) -> bool {
         let rest: String = s[*pos..].iter().collect();
-        for utc in ["UTC", "GMT", "Z"] {
-            if rest.starts_with(utc) {
+        if rest.starts_with('Z') {
+            *pos += 1;
+            return true;
+        }
+        for utc in ["UTC", "GMT"] {
+            if let Some(after) = rest.strip_prefix(utc) {
                 *pos += utc.len();
-                if utc != "Z" && !rest[utc.len()..].starts_with(['+', '-']) {
-                    return true;
-                }
-                if utc == "Z" {
+                if !after.starts_with(['+', '-']) {
                     return true;
                 }
             }

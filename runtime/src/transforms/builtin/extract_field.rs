@@ -33,7 +33,7 @@ pub(crate) struct ExtractField {
 
 impl ExtractField {
     /// Configures one for `side`.
-    pub(crate) fn new(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         let original = c.string("field");
         let path = FieldPath::parse(&original, &c.string(FIELD_SYNTAX_VERSION))?;

@@ -37,7 +37,7 @@ pub(crate) struct Flatten {
 
 impl Flatten {
     /// Configures one for `side`.
-    pub(crate) fn new(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         Ok(Box::new(Self { side, delimiter: c.string("delimiter"), cache: SchemaCache::default() }))
     }

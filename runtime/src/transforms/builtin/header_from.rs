@@ -58,7 +58,7 @@ pub(crate) struct HeaderFrom {
 
 impl HeaderFrom {
     /// Configures one for `side`.
-    pub(crate) fn new(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         let (fields, headers) = (c.list("fields"), c.list("headers"));
         if fields.len() != headers.len() {

@@ -26,7 +26,7 @@ pub(crate) struct DropHeaders {
 
 impl DropHeaders {
     /// Configures one.
-    pub(crate) fn new(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&drop_headers_def(), props)?;
         Ok(Box::new(Self { keys: c.list("headers").into_iter().collect() }))
     }
@@ -66,7 +66,7 @@ pub(crate) struct InsertHeader {
 
 impl InsertHeader {
     /// Configures one.
-    pub(crate) fn new(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&insert_header_def(), props)?;
         let (schema, value) = parse_string(&c.string("value.literal"));
         Ok(Box::new(Self { key: c.string("header"), schema, value }))
@@ -90,7 +90,7 @@ pub(crate) struct Filter;
 
 impl Filter {
     /// Configures one.
-    pub(crate) fn new(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         configure(&filter_def(), props)?;
         Ok(Box::new(Self))
     }
@@ -117,20 +117,20 @@ mod tests {
         r.headers.add_string("a", "1");
         r.headers.add_string("b", "2");
         r.headers.add_string("a", "3");
-        DropHeaders::new(&props(&[("headers", "a,x")])).unwrap().apply(&mut r).unwrap();
+        DropHeaders::create(&props(&[("headers", "a,x")])).unwrap().apply(&mut r).unwrap();
         assert_eq!(r.headers.iter().map(|h| h.key.as_ref()).collect::<Vec<_>>(), ["b"]);
     }
 
     #[test]
     fn insert_header_infers_the_literal_type() {
         let mut r = SourceRecord::new(crate::api::OffsetMap::new(), Default::default(), "t", None, Value::Null);
-        InsertHeader::new(&props(&[("header", "h"), ("value.literal", "42")])).unwrap().apply(&mut r).unwrap();
+        InsertHeader::create(&props(&[("header", "h"), ("value.literal", "42")])).unwrap().apply(&mut r).unwrap();
         assert_eq!(r.headers.last("h").unwrap().value, Value::Int8(42));
     }
 
     #[test]
     fn filter_drops_the_record() {
         let mut r = SourceRecord::new(crate::api::OffsetMap::new(), Default::default(), "t", None, Value::Null);
-        assert!(!Filter::new(&Props::new()).unwrap().apply(&mut r).unwrap());
+        assert!(!Filter::create(&Props::new()).unwrap().apply(&mut r).unwrap());
     }
 }

@@ -29,7 +29,7 @@ pub(crate) struct HoistField {
 
 impl HoistField {
     /// Configures one for `side`.
-    pub(crate) fn new(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         Ok(Box::new(Self { side, field: c.string("field"), cache: SchemaCache::default() }))
     }

@@ -67,7 +67,7 @@ pub(crate) struct InsertField {
 
 impl InsertField {
     /// Configures one for `side`.
-    pub(crate) fn new(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         let (topic, partition, offset) =
             (spec(&c, "topic.field"), spec(&c, "partition.field"), spec(&c, "offset.field"));
@@ -103,7 +103,7 @@ impl InsertField {
 
     /// The fields to insert with their values, in Kafka's order; a field whose value the record
     /// lacks (no partition, no timestamp) is left out.
-    fn insertions(&self, record: &dyn ConnectRecord, with_schema: bool) -> ConnectResult<Vec<(&str, Value)>> {
+    fn insertions(&self, record: &dyn ConnectRecord) -> ConnectResult<Vec<(&str, Value)>> {
         let mut out = Vec::new();
         if let Some(s) = &self.topic {
             out.push((s.name.as_str(), Value::String(record.topic().to_owned())));
@@ -123,7 +123,6 @@ impl InsertField {
         if let Some(s) = &self.static_field {
             out.push((s.name.as_str(), Value::String(self.static_value.clone())));
         }
-        let _ = with_schema;
         Ok(out)
     }
 
@@ -161,7 +160,7 @@ impl Transformation for InsertField {
         }
         let Some(schema) = side.schema(record).cloned() else {
             let mut out = require_map(side.value(record), PURPOSE)?.to_vec();
-            for (name, v) in self.insertions(record, false)? {
+            for (name, v) in self.insertions(record)? {
                 map_put(&mut out, name, v);
             }
             side.set(record, None, Value::Map(out));
@@ -179,7 +178,7 @@ impl Transformation for InsertField {
             .map(|f| field_value(value, &f.name, self.replace_null_with_default))
             .collect();
         values.resize(updated.fields().len(), Value::Null);
-        for (name, v) in self.insertions(record, true)? {
+        for (name, v) in self.insertions(record)? {
             if let Some(f) = updated.field(name) {
                 values[f.index] = v;
             }

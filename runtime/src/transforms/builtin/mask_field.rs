@@ -45,7 +45,7 @@ pub(crate) struct MaskField {
 
 impl MaskField {
     /// Configures one for `side`.
-    pub(crate) fn new(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         let replacement = match c.get("replacement") {
             Some(crate::api::ConfigValue::String(s)) => Some(s.clone()),

@@ -39,17 +39,17 @@ fn transform(class: &'static str, factory: TransformFactory, config_def: fn() ->
     TransformPlugin { class, aliases: &[], factory, config_def }
 }
 
-/// Registers `$Key` and `$Value` variants of a transform built by `$ty::new(side, props)`.
+/// Registers `$Key` and `$Value` variants of a transform built by `$ty::create(side, props)`.
 macro_rules! key_value {
     ($registry:expr, $name:literal, $ty:path, $def:path) => {
         $registry.add_transform(transform(
             concat!("org.apache.kafka.connect.transforms.", $name, "$Key"),
-            |p| <$ty>::new(Side::Key, p),
+            |p| <$ty>::create(Side::Key, p),
             $def,
         ));
         $registry.add_transform(transform(
             concat!("org.apache.kafka.connect.transforms.", $name, "$Value"),
-            |p| <$ty>::new(Side::Value, p),
+            |p| <$ty>::create(Side::Value, p),
             $def,
         ));
     };
@@ -60,13 +60,13 @@ pub(crate) fn register(registry: &mut Registry) {
     key_value!(registry, "Cast", cast::Cast, cast::config_def);
     registry.add_transform(transform(
         "org.apache.kafka.connect.transforms.DropHeaders",
-        headers::DropHeaders::new,
+        headers::DropHeaders::create,
         headers::drop_headers_def,
     ));
     key_value!(registry, "ExtractField", extract_field::ExtractField, extract_field::config_def);
     registry.add_transform(transform(
         "org.apache.kafka.connect.transforms.Filter",
-        headers::Filter::new,
+        headers::Filter::create,
         headers::filter_def,
     ));
     key_value!(registry, "Flatten", flatten::Flatten, flatten::config_def);
@@ -75,13 +75,13 @@ pub(crate) fn register(registry: &mut Registry) {
     key_value!(registry, "InsertField", insert_field::InsertField, insert_field::config_def);
     registry.add_transform(transform(
         "org.apache.kafka.connect.transforms.InsertHeader",
-        headers::InsertHeader::new,
+        headers::InsertHeader::create,
         headers::insert_header_def,
     ));
     key_value!(registry, "MaskField", mask_field::MaskField, mask_field::config_def);
     registry.add_transform(transform(
         "org.apache.kafka.connect.transforms.RegexRouter",
-        routers::RegexRouter::new,
+        routers::RegexRouter::create,
         routers::regex_router_def,
     ));
     key_value!(registry, "ReplaceField", replace_field::ReplaceField, replace_field::config_def);
@@ -94,28 +94,28 @@ pub(crate) fn register(registry: &mut Registry) {
     );
     registry.add_transform(transform(
         "org.apache.kafka.connect.transforms.TimestampRouter",
-        routers::TimestampRouter::new,
+        routers::TimestampRouter::create,
         routers::timestamp_router_def,
     ));
     registry.add_transform(transform(
         "org.apache.kafka.connect.transforms.ValueToKey",
-        value_to_key::ValueToKey::new,
+        value_to_key::ValueToKey::create,
         value_to_key::config_def,
     ));
     let predicate = |class, factory, config_def| PredicatePlugin { class, aliases: &[], factory, config_def };
     registry.add_predicate(predicate(
         "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
-        predicates::HasHeaderKey::new,
+        predicates::HasHeaderKey::create,
         predicates::has_header_key_def,
     ));
     registry.add_predicate(predicate(
         "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
-        predicates::RecordIsTombstone::new,
+        predicates::RecordIsTombstone::create,
         predicates::record_is_tombstone_def,
     ));
     registry.add_predicate(predicate(
         "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
-        predicates::TopicNameMatches::new,
+        predicates::TopicNameMatches::create,
         predicates::topic_name_matches_def,
     ));
 }

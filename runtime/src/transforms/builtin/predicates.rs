@@ -24,7 +24,7 @@ pub(crate) struct HasHeaderKey {
 
 impl HasHeaderKey {
     /// Configures one.
-    pub(crate) fn new(props: &Props) -> ConnectResult<Box<dyn Predicate>> {
+    pub(crate) fn create(props: &Props) -> ConnectResult<Box<dyn Predicate>> {
         Ok(Box::new(Self { name: configure(&has_header_key_def(), props)?.string("name") }))
     }
 }
@@ -45,7 +45,7 @@ pub(crate) struct RecordIsTombstone;
 
 impl RecordIsTombstone {
     /// Configures one.
-    pub(crate) fn new(props: &Props) -> ConnectResult<Box<dyn Predicate>> {
+    pub(crate) fn create(props: &Props) -> ConnectResult<Box<dyn Predicate>> {
         configure(&record_is_tombstone_def(), props)?;
         Ok(Box::new(Self))
     }
@@ -78,7 +78,7 @@ pub(crate) struct TopicNameMatches {
 
 impl TopicNameMatches {
     /// Configures one.
-    pub(crate) fn new(props: &Props) -> ConnectResult<Box<dyn Predicate>> {
+    pub(crate) fn create(props: &Props) -> ConnectResult<Box<dyn Predicate>> {
         let c = configure(&topic_name_matches_def(), props)?;
         let value = c.string("pattern");
         let pattern = JavaRegex::compile(&value).map_err(|e| {

@@ -71,7 +71,7 @@ pub(crate) struct ReplaceField {
 
 impl ReplaceField {
     /// Configures one for `side`.
-    pub(crate) fn new(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         let renames: HashMap<String, String> = parse_renames(&c.list("renames"))
             .map_err(|e| crate::api::ConnectError::config("renames", e))?

@@ -28,7 +28,7 @@ pub(crate) struct RegexRouter {
 
 impl RegexRouter {
     /// Configures one.
-    pub(crate) fn new(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&regex_router_def(), props)?;
         let regex = JavaRegex::compile(&c.string("regex")).map_err(|e| ConnectError::config("regex", e))?;
         Ok(Box::new(Self { regex, replacement: c.string("replacement") }))
@@ -76,7 +76,7 @@ pub(crate) struct TimestampRouter {
 
 impl TimestampRouter {
     /// Configures one.
-    pub(crate) fn new(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&timestamp_router_def(), props)?;
         let format =
             DateFormat::new(&c.string("timestamp.format")).map_err(|e| ConnectError::config("timestamp.format", e))?;

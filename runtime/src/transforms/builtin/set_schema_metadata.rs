@@ -30,7 +30,7 @@ pub(crate) struct SetSchemaMetadata {
 
 impl SetSchemaMetadata {
     /// Configures one for `side`.
-    pub(crate) fn new(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         let name = match c.get("schema.name") {
             Some(crate::api::ConfigValue::String(s)) => Some(s.clone()),

@@ -65,7 +65,7 @@ pub(crate) struct TimestampConverter {
 
 impl TimestampConverter {
     /// Configures one for `side`.
-    pub(crate) fn new(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(side: Side, props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         let target = match c.string("target.type").as_str() {
             "string" => Kind::String,

@@ -24,14 +24,14 @@ pub(crate) enum Side {
 
 impl Side {
     /// The schema of this side.
-    pub(crate) fn schema<'a>(self, r: &'a dyn ConnectRecord) -> Option<&'a Arc<Schema>> {
+    pub(crate) fn schema(self, r: &dyn ConnectRecord) -> Option<&Arc<Schema>> {
         match self {
             Self::Key => r.key_schema(),
             Self::Value => r.value_schema(),
         }
     }
     /// The value of this side.
-    pub(crate) fn value<'a>(self, r: &'a dyn ConnectRecord) -> &'a Value {
+    pub(crate) fn value(self, r: &dyn ConnectRecord) -> &Value {
         match self {
             Self::Key => r.key(),
             Self::Value => r.value(),

@@ -39,7 +39,7 @@ pub(crate) struct ValueToKey {
 
 impl ValueToKey {
     /// Configures one.
-    pub(crate) fn new(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
+    pub(crate) fn create(props: &Props) -> ConnectResult<Box<dyn Transformation>> {
         let c = configure(&config_def(), props)?;
         Ok(Box::new(Self {
             fields: c.list("fields"),
