@@ -25,11 +25,6 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
 }
 
-/// Whether `y` is a leap year.
-pub(crate) fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
 /// Splits milliseconds since the epoch into days since the epoch and milliseconds of the day.
 pub(crate) fn split_millis(ms: i64) -> (i64, i64) {
     (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000))

@@ -7,7 +7,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::civil::{civil_from_days, days_from_civil, is_leap, split_millis};
+use super::civil::{civil_from_days, days_from_civil, split_millis};
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -360,17 +360,6 @@ fn two_digit_year(yy: i64) -> i64 {
     let start = this_year - 80;
     let candidate = start - start.rem_euclid(100) + yy;
     if candidate < start { candidate + 100 } else { candidate }
-}
-
-/// Days in a month, for callers that validate dates.
-#[allow(dead_code)]
-pub(crate) fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 #[cfg(test)]
