@@ -111,11 +111,14 @@ impl InsertField {
         if let (Some(s), Some(p)) = (&self.partition, record.kafka_partition()) {
             out.push((s.name.as_str(), Value::Int32(p)));
         }
-        if self.offset.is_some() {
-            // The record's Kafka offset is not part of `ConnectRecord` yet.
-            return Err(ConnectError::data(
-                "offset.field needs the record's Kafka offset, which Tributary does not pass to transforms yet",
-            ));
+        if let Some(s) = &self.offset {
+            // Only sink records have an offset; Kafka refuses source records here.
+            let Some(o) = record.kafka_offset() else {
+                return Err(ConnectError::data(
+                    "Only SinkRecord supported for [field insertion], found: org.apache.kafka.connect.source.SourceRecord",
+                ));
+            };
+            out.push((s.name.as_str(), Value::Int64(o)));
         }
         if let (Some(s), Some(t)) = (&self.timestamp, record.timestamp()) {
             out.push((s.name.as_str(), Value::Int64(t)));
