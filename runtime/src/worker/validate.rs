@@ -109,6 +109,14 @@ impl Alias {
         }
     }
 
+    /// The canonical class `name` names, if it names a plugin of this kind.
+    fn class(self, registry: &Registry, name: &str) -> Option<String> {
+        match self {
+            Self::Transform => registry.transform(name).ok().map(|p| p.class.to_owned()),
+            Self::Predicate => registry.predicate(name).ok().map(|p| p.class.to_owned()),
+        }
+    }
+
     fn classes(self, registry: &Registry) -> Vec<String> {
         match self {
             Self::Transform => sorted(registry.transforms().iter().map(|p| p.class).collect()),
@@ -135,7 +143,7 @@ impl Alias {
                 .width(Width::Long)
                 .display_name(&format!("{} type for {alias}", self.title()))
                 .recommend(self.classes(registry))
-                .classes(move |name| self.plugin_def(&lookup, name).is_some()),
+                .classes(move |name| self.class(&lookup, name)),
             )
             .define({
                 let key = ConfigKey::new(
@@ -263,9 +271,9 @@ fn common_def(registry: &Arc<Registry>, kind: ConnectorKind) -> ConfigDef {
         let Some(mut key) = def.key(name).cloned() else { continue };
         let r = registry.clone();
         key = if name == "header.converter" {
-            key.recommend(headers.clone()).classes(move |c| r.header_converter(c).is_ok())
+            key.recommend(headers.clone()).classes(move |c| r.header_converter(c).ok().map(|p| p.class.to_owned()))
         } else {
-            key.recommend(converters.clone()).classes(move |c| r.converter(c).is_ok())
+            key.recommend(converters.clone()).classes(move |c| r.converter(c).ok().map(|p| p.class.to_owned()))
         };
         def = def.define(key);
     }

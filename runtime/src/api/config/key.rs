@@ -119,6 +119,9 @@ pub enum Validator {
     NonEmpty,
     /// Any other check.
     Custom(Arc<CheckFn>),
+    /// A check whose messages are complete as they are (Kafka's `new ConfigException(message)`,
+    /// which names no key or value).
+    CustomMessage(Arc<CheckFn>),
 }
 
 impl fmt::Debug for Validator {
@@ -129,6 +132,7 @@ impl fmt::Debug for Validator {
             Self::OneOfIgnoreCase(v) => f.debug_tuple("OneOfIgnoreCase").field(v).finish(),
             Self::NonEmpty => f.write_str("NonEmpty"),
             Self::Custom(_) => f.write_str("Custom"),
+            Self::CustomMessage(_) => f.write_str("CustomMessage"),
         }
     }
 }
@@ -147,6 +151,16 @@ impl Validator {
     /// A check written as code.
     pub fn custom(check: impl Fn(Option<&ConfigValue>) -> Result<(), String> + Send + Sync + 'static) -> Self {
         Self::Custom(Arc::new(check))
+    }
+
+    /// A check written as code whose error messages are shown as they are.
+    pub fn custom_message(check: impl Fn(Option<&ConfigValue>) -> Result<(), String> + Send + Sync + 'static) -> Self {
+        Self::CustomMessage(Arc::new(check))
+    }
+
+    /// Whether this validator's messages are complete (not wrapped in "Invalid value ...").
+    pub(super) fn complete_messages(&self) -> bool {
+        matches!(self, Self::CustomMessage(_))
     }
 
     pub(super) fn check(&self, value: Option<&ConfigValue>) -> Result<(), String> {
@@ -194,7 +208,7 @@ impl Validator {
                 Some(ConfigValue::List(l)) if l.is_empty() => Err("List may not be empty".into()),
                 _ => Ok(()),
             },
-            Self::Custom(check) => check(value),
+            Self::Custom(check) | Self::CustomMessage(check) => check(value),
         }
     }
 }
@@ -204,10 +218,11 @@ fn java_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n}") }
 }
 
-/// Which names a CLASS key accepts: Kafka parses a CLASS value by loading the class, so an
-/// unknown name is a parse error ("Class X could not be found.") and the value is null.
+/// Which names a CLASS key accepts, each resolved to its canonical class name: Kafka parses a
+/// CLASS value by loading the class (so an alias reads back as the class's full name), and an
+/// unknown name is a parse error ("Class X could not be found.") with a null value.
 #[derive(Clone)]
-pub struct ClassCheck(pub Arc<dyn Fn(&str) -> bool + Send + Sync>);
+pub struct ClassCheck(pub Arc<dyn Fn(&str) -> Option<String> + Send + Sync>);
 
 impl fmt::Debug for ClassCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -316,9 +331,10 @@ impl ConfigKey {
         self.validators.push(v);
         self
     }
-    /// Accepts only the class names `exists` knows (CLASS keys).
-    pub fn classes(mut self, exists: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
-        self.classes = Some(ClassCheck(Arc::new(exists)));
+    /// Accepts only the class names `resolve` knows, read as the canonical names it gives
+    /// (CLASS keys).
+    pub fn classes(mut self, resolve: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.classes = Some(ClassCheck(Arc::new(resolve)));
         self
     }
     /// Whether the key has a default, null included.

@@ -154,6 +154,10 @@ pub(super) fn parse_key(key: &ConfigKey, raw: Option<&str>) -> (Option<ConfigVal
     let checked = value.as_ref().filter(|v| **v != ConfigValue::Null);
     for v in &key.validators {
         if let Err(m) = v.check(checked) {
+            if v.complete_messages() {
+                errors.push(m);
+                continue;
+            }
             let shown = checked.map_or_else(|| "null".to_owned(), ConfigValue::java_display);
             let shown =
                 if key.kind == ConfigType::Password && checked.is_some() { "[hidden]".to_owned() } else { shown };
@@ -183,8 +187,11 @@ fn parse_type(key: &ConfigKey, raw: &str) -> Result<ConfigValue, String> {
             _ => return Err(bad("Expected value to be either true or false")),
         },
         ConfigType::Class => match &key.classes {
-            Some(check) if !(check.0)(trimmed) => return Err(bad(&format!("Class {trimmed} could not be found."))),
-            _ => ConfigValue::String(trimmed.to_owned()),
+            Some(check) => match (check.0)(trimmed) {
+                Some(class) => ConfigValue::String(class),
+                None => return Err(bad(&format!("Class {trimmed} could not be found."))),
+            },
+            None => ConfigValue::String(trimmed.to_owned()),
         },
         ConfigType::String => ConfigValue::String(trimmed.to_owned()),
         ConfigType::Password => ConfigValue::Password(Password::new(raw)),

@@ -15,7 +15,7 @@ use super::util::{
     REPLACE_NULL, REPLACE_NULL_DOC, SchemaCache, Side, base64, build_struct, configure, copy_schema_basics, data_err,
     field_value, map_get, map_put, require_map, require_struct,
 };
-use super::validators::list_check;
+use super::validators::list_check_message;
 
 const PURPOSE: &str = "cast types";
 const OUTPUTS: &str = "[INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, STRING]";
@@ -74,7 +74,13 @@ fn parse_spec(mappings: &[String]) -> Result<Spec, String> {
         match parts.as_slice() {
             [t] => out.push((None, output_type(t)?)),
             [f, t] => out.push((Some(f.trim().to_owned()), output_type(t)?)),
-            _ => return Err(format!("Invalid rename mapping: {m}")),
+            // Kafka's message names ReplaceField's key, whose parser Cast borrows.
+            _ => {
+                return Err(format!(
+                    "Invalid value [{}] for configuration renames: Invalid rename mapping: {m}",
+                    mappings.join(", ")
+                ));
+            }
         }
     }
     if out.iter().any(|(f, _)| f.is_none()) && mappings.len() > 1 {
@@ -93,7 +99,7 @@ pub(crate) fn config_def() -> ConfigDef {
                 Importance::High,
                 "List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or Structs. A single type to cast the entire value. Valid types are int8, int16, int32, int64, float32, float64, boolean, and string. Note that binary fields can only be cast to string.",
             )
-            .validator(list_check(|l| parse_spec(l).map(drop))),
+            .validator(list_check_message(|l| parse_spec(l).map(drop))),
         )
         .define(ConfigKey::new(REPLACE_NULL, ConfigType::Boolean, Importance::Medium, REPLACE_NULL_DOC).default("true"))
 }

@@ -40,6 +40,15 @@ pub(crate) fn regex() -> Validator {
 }
 
 /// A LIST validator running `check` on the list (null is an empty list).
+/// A LIST check whose messages are complete (Kafka's `new ConfigException(message)`).
+pub(crate) fn list_check_message(check: fn(&[String]) -> Result<(), String>) -> Validator {
+    Validator::custom_message(move |v| match v {
+        Some(ConfigValue::List(l)) => check(l),
+        None | Some(ConfigValue::Null) => check(&[]),
+        _ => Ok(()),
+    })
+}
+
 pub(crate) fn list_check(check: fn(&[String]) -> Result<(), String>) -> Validator {
     Validator::custom(move |v| match v {
         Some(ConfigValue::List(l)) => check(l),
