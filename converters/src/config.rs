@@ -37,7 +37,8 @@ impl ConverterType {
     }
 }
 
-/// The `converter.type` key, as Kafka's `ConverterConfig.newConfigDef` declares it.
+/// The `converter.type` key, as Kafka's `ConverterConfig.newConfigDef` declares it (Kafka's
+/// `ValidString`: exact, lowercase names).
 pub fn type_key() -> ConfigKey {
     ConfigKey::new(TYPE_CONFIG, ConfigType::String, Importance::Low, "How this converter will be used.")
         .validator(Validator::OneOf(vec!["key", "value", "header"]))

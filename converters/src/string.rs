@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tributary_runtime::api::{
     ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Converter, HeaderConverter, Importance, Schema,
-    SchemaAndValue, SchemaType, Value,
+    SchemaAndValue, SchemaType, Value, Width,
 };
 
 use crate::config::{converter_config_def, or_value};
@@ -32,7 +32,9 @@ pub fn config_def() -> ConfigDef {
             Importance::High,
             "The name of the Java character set to use for encoding strings as byte arrays.",
         )
-        .default("UTF-8"),
+        .default("UTF-8")
+        .width(Width::Medium)
+        .display_name("Encoding"),
     )
 }
 

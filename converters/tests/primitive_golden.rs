@@ -133,7 +133,12 @@ fn declares_the_keys_kafka_declares() {
             assert_eq!(ours.default.as_deref(), k["default"].as_str(), "{what}");
             assert_eq!(ours.importance.name(), k["importance"], "{what}");
             assert_eq!(ours.doc, k["documentation"].as_str().unwrap(), "{what}");
+            assert_eq!(ours.required, k["required"].as_bool().unwrap(), "{what}");
             assert_eq!(ours.group.as_deref(), k["group"].as_str(), "{what}");
+            assert_eq!(i64::from(ours.order), k["order_in_group"].as_i64().unwrap(), "{what}");
+            assert_eq!(ours.width.name(), k["width"], "{what}");
+            assert_eq!(ours.display_name.as_deref().unwrap_or(&ours.name), k["display_name"], "{what}");
+            let case_insensitive = k["validator"].as_str().is_some_and(|v| v.starts_with("(case insensitive)"));
             // Kafka's `ValidString` prints as `[a, b]`, possibly in another order.
             let kafka_options: BTreeSet<String> = k["validator"]
                 .as_str()
@@ -144,7 +149,8 @@ fn declares_the_keys_kafka_declares() {
                 .validators
                 .iter()
                 .flat_map(|v| match v {
-                    Validator::OneOf(o) => o.iter().map(|s| (*s).to_owned()).collect(),
+                    Validator::OneOf(o) if !case_insensitive => o.iter().map(|s| (*s).to_owned()).collect(),
+                    Validator::OneOfIgnoreCase(o) if case_insensitive => o.iter().map(|s| (*s).to_owned()).collect(),
                     _ => Vec::new(),
                 })
                 .collect();

@@ -4,7 +4,8 @@
 //   {"kind":"plugin", "type":"converter"|"header_converter", "class"}        (ServiceLoader, as
 //        Kafka Connect's plugin scan finds them)
 //   {"kind":"config", "class", "name", "type", "default", "required", "importance",
-//        "documentation", "group", "validator"}                              (each class's config())
+//        "documentation", "group", "order_in_group", "width", "display_name",
+//        "validator"}                                                         (each class's config())
 //   {"kind":"write", "class", "as":"converter"|"header", "config", "schema", "value",
 //        "bytes", "error", "cause", "cause_class"}                            (fromConnectData/Header)
 //   {"kind":"read", "class", "as", "config", "bytes", "schema", "value", "error", "cause",
@@ -185,6 +186,9 @@ public class GeneratePrimitiveVectors {
                 line.put("importance", k.importance.name());
                 line.put("documentation", k.documentation);
                 line.put("group", k.group);
+                line.put("order_in_group", k.orderInGroup);
+                line.put("width", k.width.name());
+                line.put("display_name", k.displayName);
                 line.put("validator", k.validator == null ? null : k.validator.toString());
                 print(line);
             }

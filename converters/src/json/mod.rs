@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use tributary_runtime::api::{
     ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Converter, HeaderConverter, Importance, Schema,
-    SchemaAndValue, Validator, Value,
+    SchemaAndValue, Validator, Value, Width,
 };
 
 use crate::config::{converter_config_def, or_value};
@@ -21,50 +21,60 @@ use crate::config::{converter_config_def, or_value};
 pub const CLASS: &str = "org.apache.kafka.connect.json.JsonConverter";
 
 /// The converter's keys: Kafka's `JsonConverterConfig`, with its names, types, defaults,
-/// groups and docs.
+/// validators, groups, orders, widths, display names and docs.
 pub fn config_def() -> ConfigDef {
+    let key = |name: &str, kind, importance, doc: &str, group: &str, order, display: &str| {
+        ConfigKey::new(name, kind, importance, doc).group(group).order(order).width(Width::Medium).display_name(display)
+    };
     converter_config_def()
         .define(
-            ConfigKey::new(
+            key(
                 "schemas.enable",
                 ConfigType::Boolean,
                 Importance::High,
                 "Include schemas within each of the serialized values and keys.",
+                "Schemas",
+                0,
+                "Enable Schemas",
             )
-            .default("true")
-            .group("Schemas"),
+            .default("true"),
         )
         .define(
-            ConfigKey::new(
+            key(
                 "schemas.cache.size",
                 ConfigType::Int,
                 Importance::High,
                 "The maximum number of schemas that can be cached in this converter instance.",
+                "Schemas",
+                1,
+                "Schema Cache Size",
             )
-            .default("1000")
-            .group("Schemas")
-            .validator(Validator::at_least(0.0)),
+            .default("1000"),
         )
         .define(
-            ConfigKey::new(
+            key(
                 "decimal.format",
                 ConfigType::String,
                 Importance::Low,
                 "Controls which format this converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
+                "Serialization",
+                0,
+                "Decimal Format",
             )
             .default("BASE64")
-            .group("Serialization")
-            .validator(Validator::OneOf(vec!["BASE64", "NUMERIC"])),
+            .validator(Validator::OneOfIgnoreCase(vec!["BASE64", "NUMERIC"])),
         )
         .define(
-            ConfigKey::new(
+            key(
                 "replace.null.with.default",
                 ConfigType::Boolean,
                 Importance::Low,
                 "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
+                "Serialization",
+                1,
+                "Replace null with default",
             )
-            .default("true")
-            .group("Serialization"),
+            .default("true"),
         )
 }
 
@@ -109,7 +119,8 @@ impl JsonConverter {
                 numeric_decimal: c.string("decimal.format").eq_ignore_ascii_case("NUMERIC"),
                 replace_null_with_default: c.bool("replace.null.with.default"),
             },
-            cache_size: c.long("schemas.cache.size").unwrap_or(1000) as usize,
+            // Kafka declares no bound; a negative size caches nothing here.
+            cache_size: usize::try_from(c.long("schemas.cache.size").unwrap_or(1000)).unwrap_or(0),
             cache: Mutex::new(HashMap::new()),
             written: Mutex::new(Vec::new()),
             size_hint: AtomicUsize::new(128),
