@@ -11,53 +11,70 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tributary_runtime::api::{
-    ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Converter, Importance, Schema, SchemaAndValue,
-    Validator, Value,
+    ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectResult, Converter, HeaderConverter, Importance, Schema,
+    SchemaAndValue, Validator, Value, Width,
 };
+
+use crate::config::{converter_config_def, or_value};
 
 /// Class name in Kafka Connect.
 pub const CLASS: &str = "org.apache.kafka.connect.json.JsonConverter";
 
-/// The converter's keys.
+/// The converter's keys: Kafka's `JsonConverterConfig`, with its names, types, defaults,
+/// validators, groups, orders, widths, display names and docs.
 pub fn config_def() -> ConfigDef {
-    ConfigDef::new()
+    let key = |name: &str, kind, importance, doc: &str, group: &str, order, display: &str| {
+        ConfigKey::new(name, kind, importance, doc).group(group).order(order).width(Width::Medium).display_name(display)
+    };
+    converter_config_def()
         .define(
-            ConfigKey::new(
+            key(
                 "schemas.enable",
                 ConfigType::Boolean,
                 Importance::High,
-                "Include the schema in each message as the {\"schema\":…,\"payload\":…} envelope.",
+                "Include schemas within each of the serialized values and keys.",
+                "Schemas",
+                0,
+                "Enable Schemas",
             )
             .default("true"),
         )
         .define(
-            ConfigKey::new(
+            key(
+                "schemas.cache.size",
+                ConfigType::Int,
+                Importance::High,
+                "The maximum number of schemas that can be cached in this converter instance.",
+                "Schemas",
+                1,
+                "Schema Cache Size",
+            )
+            .default("1000"),
+        )
+        .define(
+            key(
                 "decimal.format",
                 ConfigType::String,
                 Importance::Low,
-                "How Decimal values are written: BASE64 (the unscaled bytes, base64-encoded) or NUMERIC (a JSON number).",
+                "Controls which format this converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
+                "Serialization",
+                0,
+                "Decimal Format",
             )
             .default("BASE64")
             .validator(Validator::OneOfIgnoreCase(vec!["BASE64", "NUMERIC"])),
         )
         .define(
-            ConfigKey::new(
+            key(
                 "replace.null.with.default",
                 ConfigType::Boolean,
                 Importance::Low,
-                "Write and read a null field that has a default as its default value; false keeps the null.",
+                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
+                "Serialization",
+                1,
+                "Replace null with default",
             )
             .default("true"),
-        )
-        .define(
-            ConfigKey::new(
-                "schemas.cache.size",
-                ConfigType::Int,
-                Importance::High,
-                "How many parsed schemas to keep when reading enveloped messages.",
-            )
-            .default("1000")
-            .validator(Validator::at_least(0.0)),
         )
 }
 
@@ -93,16 +110,17 @@ pub struct JsonConverter {
 }
 
 impl JsonConverter {
-    /// A converter configured from `props` (no prefix).
+    /// A converter configured from `props` (no prefix; `converter.type` defaults to `value`).
     pub fn new(props: &BTreeMap<String, String>) -> ConnectResult<Self> {
-        let c = config_def().parse(props)?;
+        let c = config_def().parse(&or_value(props))?;
         Ok(Self {
             schemas_enable: c.bool("schemas.enable"),
             opts: write::Opts {
                 numeric_decimal: c.string("decimal.format").eq_ignore_ascii_case("NUMERIC"),
                 replace_null_with_default: c.bool("replace.null.with.default"),
             },
-            cache_size: c.long("schemas.cache.size").unwrap_or(1000) as usize,
+            // Kafka declares no bound; a negative size caches nothing here.
+            cache_size: usize::try_from(c.long("schemas.cache.size").unwrap_or(1000)).unwrap_or(0),
             cache: Mutex::new(HashMap::new()),
             written: Mutex::new(Vec::new()),
             size_hint: AtomicUsize::new(128),
@@ -126,6 +144,36 @@ impl JsonConverter {
             w.push((schema.clone(), bytes.clone()));
         }
         Ok(bytes)
+    }
+
+    /// Writes `value` (with its envelope when `schemas.enable`); `shared` is the same schema
+    /// when the caller holds it in an `Arc`, so its JSON can be cached.
+    fn write(
+        &self,
+        schema: Option<&Schema>,
+        shared: Option<&Arc<Schema>>,
+        value: &Value,
+        out: &mut Vec<u8>,
+    ) -> ConnectResult<bool> {
+        out.clear();
+        if schema.is_none() && value.is_null() {
+            return Ok(false);
+        }
+        if self.schemas_enable {
+            out.extend_from_slice(b"{\"schema\":");
+            match (shared, schema) {
+                (Some(s), _) => out.extend_from_slice(&self.schema_json(s)?),
+                (None, Some(s)) => write::schema(out, s, None, self.opts)?,
+                (None, None) => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"payload\":");
+            write::value(out, schema, value, self.opts)?;
+            out.push(b'}');
+        } else {
+            write::value(out, schema, value, self.opts)?;
+        }
+        self.size_hint.store(out.len(), Ordering::Relaxed);
+        Ok(true)
     }
 
     /// The schema whose JSON text is `raw`, parsed once per distinct text.
@@ -164,24 +212,7 @@ impl Converter for JsonConverter {
         value: &Value,
         out: &mut Vec<u8>,
     ) -> ConnectResult<bool> {
-        out.clear();
-        if schema.is_none() && value.is_null() {
-            return Ok(false);
-        }
-        if self.schemas_enable {
-            out.extend_from_slice(b"{\"schema\":");
-            match schema {
-                Some(s) => out.extend_from_slice(&self.schema_json(s)?),
-                None => out.extend_from_slice(b"null"),
-            }
-            out.extend_from_slice(b",\"payload\":");
-            write::value(out, schema.map(Arc::as_ref), value, self.opts)?;
-            out.push(b'}');
-        } else {
-            write::value(out, schema.map(Arc::as_ref), value, self.opts)?;
-        }
-        self.size_hint.store(out.len(), Ordering::Relaxed);
-        Ok(true)
+        self.write(schema.map(Arc::as_ref), schema, value, out)
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
@@ -207,6 +238,25 @@ impl Converter for JsonConverter {
         let payload: serde_json::Value = serde_json::from_str(envelope.payload.get()).map_err(syntax)?;
         let value = read::value(schema.as_deref(), &payload, self.opts)?;
         Ok(SchemaAndValue { schema, value })
+    }
+}
+
+/// As a header converter, Kafka's JsonConverter writes and reads each header value exactly as
+/// it writes and reads a record value, envelope (`schemas.enable`) included.
+impl HeaderConverter for JsonConverter {
+    fn from_connect_header(
+        &self,
+        _topic: &str,
+        _key: &str,
+        schema: Option<&Schema>,
+        value: &Value,
+    ) -> ConnectResult<Option<Vec<u8>>> {
+        let mut out = Vec::with_capacity(64);
+        Ok(self.write(schema, None, value, &mut out)?.then_some(out))
+    }
+
+    fn to_connect_header(&self, topic: &str, _key: &str, bytes: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
+        self.to_connect(topic, bytes)
     }
 }
 

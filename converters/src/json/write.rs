@@ -165,7 +165,7 @@ pub(crate) fn java_float(out: &mut Vec<u8>, v: f64, sci: &[u8]) {
 /// Writes `v` as Java (17+ for two or more digits, 19+ always) prints it: the shortest digits
 /// that round-trip, but at least two significant digits, the pair closest to the exact value
 /// when one would do (`4.9E-324`, not `5.0E-324`).
-fn float<T: std::fmt::LowerExp + Copy>(out: &mut Vec<u8>, v: T, wide: f64) {
+pub(crate) fn float<T: std::fmt::LowerExp + Copy>(out: &mut Vec<u8>, v: T, wide: f64) {
     use std::fmt::Write as _;
     let mut text = StackText::new();
     let _ = write!(text, "{v:e}");

@@ -7,7 +7,7 @@ use tributary_converters::avro::{read_datum, write_datum};
 
 /// Records, unions, enums, fixed, decimals, maps with string and non-string keys, arrays of
 /// records and of empty records, logical types.
-pub const SCHEMA: &str = r#"{"type":"record","name":"All","namespace":"fuzz","fields":[
+pub(crate) const SCHEMA: &str = r#"{"type":"record","name":"All","namespace":"fuzz","fields":[
  {"name":"b","type":"boolean"},{"name":"i","type":"int"},{"name":"l","type":"long"},
  {"name":"f","type":"float"},{"name":"d","type":"double"},{"name":"s","type":"string"},
  {"name":"by","type":"bytes"},{"name":"i8","type":{"type":"int","connect.type":"int8"}},
@@ -24,7 +24,7 @@ pub const SCHEMA: &str = r#"{"type":"record","name":"All","namespace":"fuzz","fi
  {"name":"empty","type":{"type":"array","items":{"type":"record","name":"Nothing","fields":[]}}}]}"#;
 
 /// Reads `data`; when it is a value, writes it back and reads that again.
-pub fn round_trip(data: &[u8]) {
+pub(crate) fn round_trip(data: &[u8]) {
     let Ok(read) = read_datum(SCHEMA, data) else { return };
     let schema = read.schema.expect("a schema");
     // Some Avro schemas have no way back through Connect (a union of a string and an enum
