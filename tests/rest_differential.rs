@@ -27,8 +27,6 @@ use tributary_testcontainers::{TestEnv, in_ci, repo_root};
 
 /// Steps where Tributary answers differently today; their answers are still sent, printed and
 /// compared, but do not fail the test. Why, step by step:
-/// - plugins-all, validate-ok/errors: the converters Kafka Connect also offers as header
-///   converters, and its number converters, are not all in Tributary yet.
 /// - validate-unknown-plugin, source-offsets-alter-bad: Kafka Connect answers these client
 ///   errors with 500; Tributary answers 400 (issue 5: bad input is never a 500).
 /// - config-patch, config-patch-remove-key: Kafka Connect answers with the task list from
@@ -37,9 +35,6 @@ use tributary_testcontainers::{TestEnv, in_ci, repo_root};
 /// - topics-after-reset: Kafka Connect resets asynchronously (still lists the topic right after
 ///   the 202); Tributary's reset is done when it answers.
 const KNOWN_FAILING: &[&str] = &[
-    "plugins-all",
-    "validate-ok",
-    "validate-errors",
     "validate-unknown-plugin",
     "config-patch",
     "config-patch-remove-key",

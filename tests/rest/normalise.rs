@@ -25,6 +25,8 @@
 //!   defined.
 //! - `keep_items`: an array keeps only the objects whose `field` is one of `values`.
 //! - `keep_keys`: an object keeps only the keys containing one of `containing`.
+//! - `drop_values`: the strings `values` are removed from the arrays at `pointer` (plugins one
+//!   side has and the other cannot, in recommendation lists).
 
 use serde_json::{Map, Value};
 
@@ -43,6 +45,13 @@ pub(crate) struct KeepKeys {
     pub(crate) containing: Vec<String>,
 }
 
+/// Removes the strings `values` from the arrays at `pointer`.
+#[derive(Debug, Clone)]
+pub(crate) struct DropValues {
+    pub(crate) pointer: String,
+    pub(crate) values: Vec<String>,
+}
+
 /// The step rules (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StepRules {
@@ -51,6 +60,7 @@ pub(crate) struct StepRules {
     pub(crate) sort: Vec<String>,
     pub(crate) keep_items: Option<KeepItems>,
     pub(crate) keep_keys: Option<KeepKeys>,
+    pub(crate) drop_values: Option<DropValues>,
 }
 
 /// Reads a list of strings (absent: empty).
@@ -76,6 +86,9 @@ impl StepRules {
             keep_keys: step
                 .get("keep_keys")
                 .map(|k| KeepKeys { pointer: text(k, "pointer"), containing: strings(k.get("containing")) }),
+            drop_values: step
+                .get("drop_values")
+                .map(|d| DropValues { pointer: text(d, "pointer"), values: strings(d.get("values")) }),
         }
     }
 }
@@ -96,6 +109,13 @@ pub(crate) fn normalise(body: &Value, back: &[(String, String)], rules: &StepRul
         visit(&mut v, &segments(&k.pointer), &mut |o| {
             if let Value::Object(m) = o {
                 m.retain(|key, _| k.containing.iter().any(|c| key.contains(c.as_str())));
+            }
+        });
+    }
+    if let Some(d) = &rules.drop_values {
+        visit(&mut v, &segments(&d.pointer), &mut |a| {
+            if let Value::Array(items) = a {
+                items.retain(|i| i.as_str().is_none_or(|s| !d.values.iter().any(|x| x == s)));
             }
         });
     }

@@ -87,6 +87,7 @@ const STEP_KEYS: &[&str] = &[
     "sort",
     "keep_items",
     "keep_keys",
+    "drop_values",
     "why",
     "tributary",
 ];
@@ -109,7 +110,8 @@ impl Step {
         if !(rules.ignore.is_empty()
             && rules.mask.is_empty()
             && rules.keep_items.is_none()
-            && rules.keep_keys.is_none())
+            && rules.keep_keys.is_none()
+            && rules.drop_values.is_none())
         {
             assert!(text("why").is_some(), "step {name}: a step that masks, ignores or filters says why");
         }
