@@ -9,8 +9,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::api::{
-    ConfigDef, ConnectResult, ConverterFactory, HeaderConverter, PredicateFactory, Props, SinkConnector, SourceConnector,
-    TransformFactory,
+    ConfigDef, ConnectResult, ConverterFactory, HeaderConverter, PredicateFactory, Props, SinkConnector,
+    SourceConnector, TransformFactory,
 };
 
 /// Whether a connector reads into Kafka or writes out of it.

@@ -153,7 +153,10 @@ mod tests {
         }
         let mut src = SourceRecord::new(Arc::new(Default::default()), Default::default(), "t", None, Value::Int32(1));
         rename(&mut src);
-        assert_eq!((&*src.topic, &src.key, &src.value, src.timestamp), ("t-x", &Value::Int32(1), &Value::Null, Some(7)));
+        assert_eq!(
+            (&*src.topic, &src.key, &src.value, src.timestamp),
+            ("t-x", &Value::Int32(1), &Value::Null, Some(7))
+        );
         let mut sink = SinkRecord {
             topic: "s".into(),
             kafka_partition: 3,
