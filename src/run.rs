@@ -34,7 +34,7 @@ pub(crate) fn read_properties(path: &Path, what: &str) -> anyhow::Result<BTreeMa
 }
 
 /// Reads and checks every connector file, reporting all problems before anything starts.
-pub(crate) fn load_connectors(registry: &Registry, paths: &[PathBuf]) -> anyhow::Result<Vec<Props>> {
+pub(crate) fn load_connectors(registry: &Arc<Registry>, paths: &[PathBuf]) -> anyhow::Result<Vec<Props>> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for path in paths {

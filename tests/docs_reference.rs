@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use tributary_runtime::Registry;
 use tributary_runtime::api::ConfigDef;
-use tributary_runtime::plugins::AnyConnector;
+use tributary_runtime::plugins::{AnyConnector, ConnectorKind};
 use tributary_runtime::worker::config::worker_config_def;
 use tributary_runtime::worker::connector_config_def;
 
@@ -13,7 +13,8 @@ fn table(out: &mut String, def: &ConfigDef) {
     out.push_str("| key | type | default | importance | description |\n|---|---|---|---|---|\n");
     for k in def.keys() {
         let default = match &k.default {
-            None => "(required)".to_owned(),
+            None if k.required => "(required)".to_owned(),
+            None => "null".to_owned(),
             Some(d) if d.is_empty() => "\"\"".to_owned(),
             Some(d) => format!("`{d}`"),
         };
@@ -34,11 +35,16 @@ fn generate() -> String {
     let mut r = Registry::new();
     tributary_converters::register(&mut r);
     tributary_connectors::register(&mut r);
+    tributary_runtime::transforms::register(&mut r);
     let mut out = String::from(
         "# Configuration reference\n\nGenerated from each plugin's ConfigDef by `tests/docs_reference.rs`; do not edit by hand.\n\n",
     );
     out.push_str("## Worker (`worker.properties`)\n\nAlso: `producer.*` and `consumer.*` keys pass through to librdkafka; `key.converter.*` / `value.converter.*` configure the converters.\n\n");
     table(&mut out, &worker_config_def());
+    out.push_str("## Every source connector\n\nKafka Connect's `ConnectorConfig` and `SourceConnectorConfig` keys, with Kafka's documentation. Each transform alias in `transforms` adds `transforms.<alias>.type`, `.predicate`, `.negate` and the transform's own keys under `transforms.<alias>.`; each alias in `predicates` adds `predicates.<alias>.type` and the predicate's keys.\n\n");
+    table(&mut out, &connector_config_def(ConnectorKind::Source));
+    out.push_str("## Every sink connector\n\n");
+    table(&mut out, &connector_config_def(ConnectorKind::Sink));
     for p in r.connectors() {
         let (kind, def) = match (p.factory)() {
             AnyConnector::Source(c) => (p.kind, c.config_def()),
@@ -56,7 +62,7 @@ fn generate() -> String {
                 format!(", aliases {}", p.aliases.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "))
             }
         );
-        table(&mut out, &connector_config_def(kind).merge(&def));
+        table(&mut out, &def);
     }
     out.push_str("## Converters\n\n");
     for c in r.converters() {
@@ -66,6 +72,16 @@ fn generate() -> String {
     table(&mut out, &tributary_converters::json::config_def());
     out.push_str("\n### AvroConverter\n\n");
     table(&mut out, &tributary_converters::avro::config_def());
+    out.push_str("\n## Transforms\n\n");
+    for t in r.transforms() {
+        let _ = writeln!(out, "### `{}`\n", t.class);
+        table(&mut out, &(t.config_def)());
+    }
+    out.push_str("## Predicates\n\n");
+    for p in r.predicates() {
+        let _ = writeln!(out, "### `{}`\n", p.class);
+        table(&mut out, &(p.config_def)());
+    }
     out
 }
 

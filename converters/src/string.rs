@@ -16,7 +16,7 @@ pub fn config_def() -> ConfigDef {
     ConfigDef::new().define(
         ConfigKey::new("converter.encoding", ConfigType::String, Importance::High, "Character encoding; UTF-8 only.")
             .default("UTF-8")
-            .validator(Validator::OneOf(vec!["UTF-8", "UTF8"])),
+            .validator(Validator::OneOfIgnoreCase(vec!["UTF-8", "UTF8"])),
     )
 }
 

@@ -9,9 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tributary_runtime::api::ConfigDef;
-use tributary_runtime::plugins::AnyConnector;
-use tributary_runtime::worker::connector_config_def;
+use tributary_runtime::worker::{config_infos, connector_plugin_keys};
 
 use crate::error::ApiError;
 use crate::{AppState, query};
@@ -34,6 +32,8 @@ pub(crate) async fn list(State(h): State<AppState>, RawQuery(q): RawQuery) -> An
     if !connectors_only {
         out.extend(r.converters().iter().map(|p| (p.class.to_owned(), "converter")));
         out.extend(r.header_converters().iter().map(|p| (p.class.to_owned(), "header_converter")));
+        out.extend(r.transforms().iter().map(|p| (p.class.to_owned(), "transformation")));
+        out.extend(r.predicates().iter().map(|p| (p.class.to_owned(), "predicate")));
     }
     out.sort();
     let out: Vec<Value> =
@@ -41,31 +41,30 @@ pub(crate) async fn list(State(h): State<AppState>, RawQuery(q): RawQuery) -> An
     Ok(Json(out).into_response())
 }
 
-/// The plugin's own configuration definition.
-fn plugin_def(h: &AppState, plugin: &str) -> Result<ConfigDef, ApiError> {
+/// `GET /connector-plugins/{plugin}/config`: a connector's own keys then the common ones, or
+/// another plugin's own keys.
+fn plugin_keys(h: &AppState, plugin: &str) -> Result<Vec<Value>, ApiError> {
     let r = h.registry();
     if let Ok(p) = r.connector(plugin) {
-        return Ok(match (p.factory)() {
-            AnyConnector::Source(c) => c.config_def(),
-            AnyConnector::Sink(c) => c.config_def(),
-        });
+        return Ok(connector_plugin_keys(r, p));
     }
-    if let Ok(c) = r.converter(plugin) {
-        return Ok((c.config_def)());
-    }
-    if let Ok(c) = r.header_converter(plugin) {
-        return Ok((c.config_def)());
-    }
-    Err(ApiError::not_found(format!("Unknown plugin {plugin}.")))
+    let def = if let Ok(c) = r.converter(plugin) {
+        (c.config_def)()
+    } else if let Ok(c) = r.header_converter(plugin) {
+        (c.config_def)()
+    } else if let Ok(t) = r.transform(plugin) {
+        (t.config_def)()
+    } else if let Ok(p) = r.predicate(plugin) {
+        (p.config_def)()
+    } else {
+        return Err(ApiError::not_found(format!("Unknown plugin {plugin}.")));
+    };
+    Ok(def.key_infos())
 }
 
 #[utoipa::path(get, path = "/connector-plugins/{plugin}/config", tag = "plugins", params(("plugin" = String, Path)), responses((status = 200, body = Vec<ConfigKeyInfo>), (status = 404, body = ErrorMessage)))]
 pub(crate) async fn config(State(h): State<AppState>, Path(plugin): Path<String>) -> Answer {
-    let def = plugin_def(&h, &plugin)?;
-    let infos = def.config_infos(&plugin, &BTreeMap::new());
-    let keys: Vec<Value> =
-        infos["configs"].as_array().map(|c| c.iter().map(|e| e["definition"].clone()).collect()).unwrap_or_default();
-    Ok(Json(keys).into_response())
+    Ok(Json(plugin_keys(&h, &plugin)?).into_response())
 }
 
 fn java_map(m: &BTreeMap<String, String>) -> String {
@@ -112,9 +111,5 @@ pub(crate) async fn validate(
         return Err(ApiError::bad_request(format!("Connector config {} contains no connector type", java_map(&props))));
     };
     let p = r.connector(&class).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let def = connector_config_def(p.kind).merge(&match (p.factory)() {
-        AnyConnector::Source(c) => c.config_def(),
-        AnyConnector::Sink(c) => c.config_def(),
-    });
-    Ok(Json(def.config_infos(p.class, &props)).into_response())
+    Ok(Json(config_infos(r, p, &props, &h.converter_defaults())).into_response())
 }

@@ -3,6 +3,7 @@
 //! herder ([`crate::distributed::herder::DistributedHerder`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -54,7 +55,10 @@ pub trait Herder: Send + Sync {
     /// This worker's id.
     fn worker_id(&self) -> String;
     /// The plugins this worker can run.
-    fn registry(&self) -> &Registry;
+    fn registry(&self) -> &Arc<Registry>;
+    /// The worker's converter settings (`key.converter`, `value.converter`,
+    /// `header.converter`), which apply to connectors that set none.
+    fn converter_defaults(&self) -> Props;
     /// The Kafka cluster's id, when the cluster answers.
     async fn kafka_cluster_id(&self) -> Option<String>;
     /// Names of every connector.
@@ -133,8 +137,21 @@ impl Herder for Worker {
     fn worker_id(&self) -> String {
         Worker::worker_id(self).to_owned()
     }
-    fn registry(&self) -> &Registry {
+    fn registry(&self) -> &Arc<Registry> {
         Worker::registry(self)
+    }
+    fn converter_defaults(&self) -> Props {
+        let props = &self.config().props;
+        crate::worker::CONVERTER_KEYS
+            .iter()
+            .map(|k| {
+                let default = match *k {
+                    "header.converter" => "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+                    _ => crate::worker::config::DEFAULT_CONVERTER,
+                };
+                ((*k).to_owned(), props.get(*k).cloned().unwrap_or_else(|| default.to_owned()))
+            })
+            .collect()
     }
     async fn kafka_cluster_id(&self) -> Option<String> {
         Worker::kafka_cluster_id(self).await

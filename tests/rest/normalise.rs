@@ -14,7 +14,8 @@
 //!    side and Rust's on the other.
 //! 4. `version` string values become `<version>` (the key stays): the product's version in `GET /`
 //!    and each plugin's version (in plugin lists, and in statuses since Kafka 4.1's KIP-1136) are
-//!    each product's own.
+//!    each product's own. Likewise the values of the `*plugin.version` keys in ConfigInfos
+//!    (`default_value`, `value`, `recommended_values`, KIP-891): the plugin's own version.
 //!
 //! Step rules (pointers are JSON pointers on the normalised body; a `*` segment means every
 //! element of an array or every value of an object):
@@ -148,6 +149,17 @@ fn global(v: &Value, back: &[(String, String)]) -> Value {
                     _ => global(e, back),
                 };
                 out.insert(text(k), e);
+            }
+            if out.get("name").and_then(Value::as_str).is_some_and(|n| n.ends_with("plugin.version")) {
+                for field in ["default_value", "value", "recommended_values"] {
+                    match out.get_mut(field) {
+                        Some(v @ Value::String(_)) => *v = Value::String("<version>".into()),
+                        Some(Value::Array(items)) => {
+                            items.iter_mut().for_each(|i| *i = Value::String("<version>".into()))
+                        }
+                        _ => {}
+                    }
+                }
             }
             Value::Object(out)
         }

@@ -13,7 +13,7 @@ pub(crate) fn config_def() -> ConfigDef {
         .define(ConfigKey::new("kafka.topic", String, High, "Topic to write to.").validator(Validator::NonEmpty))
         .define(
             ConfigKey::new("quickstart", String, High, "Which quickstart schema to generate: users, orders or pageviews.")
-                .validator(Validator::OneOf(names)),
+                .validator(Validator::OneOfIgnoreCase(names)),
         )
         .define(
             ConfigKey::new(

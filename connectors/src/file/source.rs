@@ -132,8 +132,9 @@ impl SourceTask for FileSourceTask {
         if self.path.is_empty() {
             return Err(ConnectError::config("file", "reading standard input is not supported; set 'file' to a path"));
         }
-        self.topic = c.list("topic").into_iter().next().unwrap_or_default().into();
-        self.batch_size = c.long("batch.size").unwrap_or(2000) as usize;
+        self.topic = c.string("topic").into();
+        // Below 1, one record per poll, as Kafka Connect's task behaves.
+        self.batch_size = c.long("batch.size").unwrap_or(2000).max(1) as usize;
         self.schema = Some(Schema::primitive(SchemaType::String));
         self.partition = Arc::new(
             encode_map(&FilePartition { filename: self.path.clone() })

@@ -41,7 +41,7 @@ pub fn config_def() -> ConfigDef {
             "How the subject is named: TopicNameStrategy (<topic>-key / <topic>-value), RecordNameStrategy (the record's full name) or TopicRecordNameStrategy (<topic>-<record name>); Confluent's class names are accepted.",
         )
         .default(TOPIC_STRATEGY)
-        .validator(Validator::OneOf(vec![
+        .validator(Validator::OneOfIgnoreCase(vec![
             TOPIC_STRATEGY,
             RECORD_STRATEGY,
             TOPIC_RECORD_STRATEGY,
@@ -65,7 +65,7 @@ pub fn config_def() -> ConfigDef {
                 "Where HTTP basic auth credentials come from: URL (user:password@ in schema.registry.url) or USER_INFO (basic.auth.user.info).",
             )
             .default("URL")
-            .validator(Validator::OneOf(vec!["URL", "USER_INFO"])),
+            .validator(Validator::OneOfIgnoreCase(vec!["URL", "USER_INFO"])),
         )
         .define(
             ConfigKey::new(

@@ -38,7 +38,7 @@ pub fn config_def() -> ConfigDef {
                 "How Decimal values are written: BASE64 (the unscaled bytes, base64-encoded) or NUMERIC (a JSON number).",
             )
             .default("BASE64")
-            .validator(Validator::OneOf(vec!["BASE64", "NUMERIC"])),
+            .validator(Validator::OneOfIgnoreCase(vec!["BASE64", "NUMERIC"])),
         )
         .define(
             ConfigKey::new(

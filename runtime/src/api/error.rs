@@ -93,6 +93,16 @@ impl ConnectError {
         }
     }
 
+    /// The same error, its message prefixed with where it happened ("transform 'x' failed: ...").
+    pub fn context(self, prefix: impl std::fmt::Display) -> Self {
+        match self {
+            Self::Retriable { message, source } => Self::Retriable { message: format!("{prefix}: {message}"), source },
+            Self::Data { message, source } => Self::Data { message: format!("{prefix}: {message}"), source },
+            Self::Fatal { message, source } => Self::Fatal { message: format!("{prefix}: {message}"), source },
+            config @ Self::Config(_) => config,
+        }
+    }
+
     /// Whether retrying may succeed.
     pub fn is_retriable(&self) -> bool {
         self.kind() == ErrorKind::Retriable

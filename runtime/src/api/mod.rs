@@ -11,7 +11,8 @@ pub mod transform;
 pub mod value;
 
 pub use config::{
-    Config, ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, Importance, Password, Validator,
+    Config, ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, ConfigValue, Importance, Password, Validator,
+    Width,
 };
 pub use connector::{
     Connector, FixedOffsetReader, OffsetReader, Props, SinkConnector, SinkOffsets, SinkTask, SinkTaskContext,

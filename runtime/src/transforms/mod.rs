@@ -3,6 +3,9 @@
 //! `predicates` keys build for each task.
 
 mod builtin;
+mod chain;
+
+pub use chain::TransformChain;
 
 use crate::plugins::Registry;
 

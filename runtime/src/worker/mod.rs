@@ -5,7 +5,9 @@
 //! running); a task that is cancelled drains, stores its offsets and stops.
 
 pub mod config;
+mod connector_def;
 pub mod converters;
+mod errors;
 pub(crate) mod kafka;
 mod lifecycle;
 pub mod offsets;
@@ -36,10 +38,14 @@ use crate::plugins::{AnyConnector, ConnectorKind, Registry};
 pub use lifecycle::{ChangeError, parse_offsets_body};
 pub use status::{ConnectorStatus, State, TargetState, TaskStatus};
 pub use units::UnitStatus;
-pub use validate::{connector_config_def, validate_connector};
+pub use validate::{
+    CONVERTER_KEYS, VERSION, config_infos, connector_config_def, connector_plugin_keys, enrich, validate_connector,
+};
 
+use crate::transforms::TransformChain;
 use config::WorkerConfig;
 use converters::TaskConverters;
+use errors::ErrorPolicy;
 use kafka::TaskClientContext;
 use offsets::OffsetStore;
 use sink::SinkRunner;
@@ -60,6 +66,14 @@ struct TaskSlot {
     config: Props,
     status: Arc<Mutex<TaskStatus>>,
     running: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
+}
+
+/// What a task does to each record between the connector and Kafka: transforms, converters,
+/// and the error policy for records that fail them.
+struct TaskStages {
+    converters: TaskConverters,
+    transforms: TransformChain,
+    errors: ErrorPolicy,
 }
 
 /// A task being stopped: cancelled, to be awaited outside the connectors lock.
@@ -138,7 +152,7 @@ impl Worker {
     }
 
     /// The plugin registry.
-    pub fn registry(&self) -> &Registry {
+    pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
     }
 
@@ -197,7 +211,11 @@ impl Worker {
     /// Starts task `index` of `entry` (its slot must be idle).
     fn start_task(&self, name: &str, entry: &mut ConnectorEntry, index: usize) -> ConnectResult<()> {
         let Some(instance) = entry.instance.as_ref() else { return Ok(()) };
-        let converters = TaskConverters::resolve(&self.registry, &self.config, &entry.resolved)?;
+        let stages = TaskStages {
+            converters: TaskConverters::resolve(&self.registry, &self.config, &entry.resolved)?,
+            transforms: TransformChain::from_config(&self.registry, &entry.resolved)?,
+            errors: ErrorPolicy::from_config(&entry.resolved),
+        };
         let slot = &mut entry.tasks[index];
         let status = Arc::new(Mutex::new(TaskStatus::new(State::Running, &self.worker_id)));
         slot.status = status.clone();
@@ -207,7 +225,7 @@ impl Worker {
             id,
             instance,
             slot.config.clone(),
-            converters,
+            stages,
             status.clone(),
             entry.topics.clone(),
             cancel.clone(),
@@ -263,7 +281,7 @@ impl Worker {
         id: TaskId,
         connector: &AnyConnector,
         props: Props,
-        converters: TaskConverters,
+        stages: TaskStages,
         status: Arc<Mutex<TaskStatus>>,
         topics: Arc<ActiveTopics>,
         cancel: CancellationToken,
@@ -272,6 +290,7 @@ impl Worker {
         let ctx = TaskClientContext::new(label.clone());
         let span = tracing::info_span!("task", connector = %id.connector, task = id.task, kind = tracing::field::Empty);
         let notes = TopicNotes::new(topics);
+        let TaskStages { converters, transforms, errors } = stages;
         let fut = match connector {
             AnyConnector::Source(c) => {
                 span.record("kind", "source");
@@ -283,6 +302,8 @@ impl Worker {
                     task: c.create_task(),
                     props,
                     converters,
+                    transforms,
+                    errors,
                     producer,
                     offsets: self.offsets.clone(),
                     worker: self.config.clone(),
@@ -303,6 +324,8 @@ impl Worker {
                     task: c.create_task(),
                     props,
                     converters,
+                    transforms,
+                    errors,
                     consumer: Arc::new(consumer),
                     worker: self.config.clone(),
                     topics: notes,

@@ -22,7 +22,9 @@ use crate::api::{
 use super::TaskId;
 use super::config::WorkerConfig;
 use super::converters::TaskConverters;
+use super::errors::{ErrorPolicy, Stage};
 use super::kafka::{RebalanceEvent, TaskClientContext};
+use crate::transforms::TransformChain;
 
 /// Records handed to one `put` at most.
 const MAX_BATCH: usize = 500;
@@ -33,6 +35,10 @@ pub(crate) struct SinkRunner {
     pub(crate) task: Box<dyn SinkTask>,
     pub(crate) props: Props,
     pub(crate) converters: TaskConverters,
+    /// The connector's transforms.
+    pub(crate) transforms: TransformChain,
+    /// What to do with records that fail a converter or transform.
+    pub(crate) errors: ErrorPolicy,
     pub(crate) consumer: Arc<StreamConsumer<TaskClientContext>>,
     pub(crate) worker: Arc<WorkerConfig>,
     /// Topics read from (KIP-558).
@@ -86,24 +92,27 @@ impl SinkRunner {
                 _ = tokio::time::sleep_until(next_commit.into()) => None,
             };
             let mut batch = Vec::new();
+            // Positions consumed, taken from the messages (a transform may rename the topic),
+            // skipped records included so that they are not read again.
+            let mut consumed: Vec<(TopicPartition, i64)> = Vec::new();
             if let Some(first) = first {
-                self.push(first, &mut batch)?;
-                while batch.len() < MAX_BATCH {
+                self.push(first, &mut batch, &mut consumed)?;
+                while consumed.len() < MAX_BATCH {
                     match consumer.recv().now_or_never() {
-                        Some(m) => self.push(m, &mut batch)?,
+                        Some(m) => self.push(m, &mut batch, &mut consumed)?,
                         None => break,
                     }
                 }
             }
             self.handle_rebalances(current).await?;
-            if !batch.is_empty() {
-                for r in &batch {
-                    current.insert(
-                        TopicPartition { topic: r.topic.clone(), partition: r.kafka_partition },
-                        r.kafka_offset + 1,
-                    );
+            if !consumed.is_empty() {
+                if !batch.is_empty() {
+                    self.task.put(batch).await?;
                 }
-                self.task.put(batch).await?;
+                for (tp, next) in consumed {
+                    let at = current.entry(tp).or_insert(next);
+                    *at = (*at).max(next);
+                }
             }
             if Instant::now() >= next_commit {
                 self.commit(current, CommitMode::Async).await?;
@@ -112,14 +121,34 @@ impl SinkRunner {
         }
     }
 
+    /// Converts and transforms one message into `batch`, unless a transform drops it or it fails
+    /// and `errors.tolerance` skips it; its position goes into `consumed` either way.
     fn push(
         &mut self,
         m: Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>,
         batch: &mut Vec<SinkRecord>,
+        consumed: &mut Vec<(TopicPartition, i64)>,
     ) -> ConnectResult<()> {
         match m {
             Ok(m) => {
-                batch.push(self.convert(&m)?);
+                let at = || format!("topic {} partition {} offset {}", m.topic(), m.partition(), m.offset());
+                let record = match self.convert(&m) {
+                    Ok(mut r) => match self.transforms.apply(&mut r) {
+                        Ok(true) => Some(r),
+                        Ok(false) => None,
+                        Err(e) => {
+                            self.errors.failed(Stage::Transformation, e, at)?;
+                            None
+                        }
+                    },
+                    Err((stage, e)) => {
+                        self.errors.failed(stage, e, at)?;
+                        None
+                    }
+                };
+                batch.extend(record);
+                consumed
+                    .push((TopicPartition { topic: m.topic().to_owned(), partition: m.partition() }, m.offset() + 1));
                 Ok(())
             }
             Err(e) => {
@@ -129,24 +158,20 @@ impl SinkRunner {
         }
     }
 
-    fn convert(&mut self, m: &BorrowedMessage<'_>) -> ConnectResult<SinkRecord> {
+    fn convert(&mut self, m: &BorrowedMessage<'_>) -> Result<SinkRecord, (Stage, ConnectError)> {
         let topic = m.topic();
         self.topics.note(topic);
         let at = || format!("topic {topic} partition {} offset {}", m.partition(), m.offset());
-        let key = self
-            .converters
-            .key
-            .to_connect(topic, m.key())
-            .map_err(|e| ConnectError::data(format!("cannot convert the key at {}: {}", at(), e.chain())))?;
-        let value = self
-            .converters
-            .value
-            .to_connect(topic, m.payload())
-            .map_err(|e| ConnectError::data(format!("cannot convert the value at {}: {}", at(), e.chain())))?;
-        let headers = self
-            .converters
-            .read_headers(topic, m.headers())
-            .map_err(|e| ConnectError::data(format!("cannot convert the headers at {}: {}", at(), e.chain())))?;
+        let key = self.converters.key.to_connect(topic, m.key()).map_err(|e| {
+            (Stage::KeyConverter, ConnectError::data(format!("cannot convert the key at {}: {}", at(), e.chain())))
+        })?;
+        let value = self.converters.value.to_connect(topic, m.payload()).map_err(|e| {
+            (Stage::ValueConverter, ConnectError::data(format!("cannot convert the value at {}: {}", at(), e.chain())))
+        })?;
+        let headers = self.converters.read_headers(topic, m.headers()).map_err(|e| {
+            let e = ConnectError::data(format!("cannot convert the headers at {}: {}", at(), e.chain()));
+            (Stage::HeaderConverter, e)
+        })?;
         Ok(SinkRecord {
             topic: topic.to_owned(),
             kafka_partition: m.partition(),

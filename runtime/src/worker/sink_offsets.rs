@@ -112,12 +112,12 @@ pub(crate) fn alter(
     changes: Vec<(OffsetMap, Option<OffsetMap>)>,
 ) -> Result<(), ChangeError> {
     let mut tpl = TopicPartitionList::new();
+    let mut resets = Vec::new();
     for (p, o) in &changes {
         let (topic, partition) = sink_partition(p)?;
         let Some(o) = o else {
-            return Err(ChangeError::BadRequest(format!(
-                "resetting single partitions of a sink connector is not supported by Tributary; reset them all with DELETE /connectors/{connector}/offsets"
-            )));
+            resets.push((topic, partition));
+            continue;
         };
         let offset = o.get("kafka_offset").and_then(Json::as_i64).filter(|v| *v >= 0).ok_or_else(|| {
             ChangeError::BadRequest("Kafka offsets must be valid numbers and may not be negative".into())
@@ -125,8 +125,37 @@ pub(crate) fn alter(
         tpl.add_partition_offset(&topic, partition, Offset::Offset(offset))
             .map_err(|e| failed("invalid partition offset", e))?;
     }
+    if !resets.is_empty() {
+        delete_offsets(worker, connector, &resets)?;
+    }
+    if tpl.count() == 0 {
+        return Ok(());
+    }
     let c = consumer(worker, connector)?;
     c.commit(&tpl, CommitMode::Sync).map_err(|e| failed("cannot commit offsets for the connector's group", e))
+}
+
+/// Deletes the group's committed offsets of single partitions (a `null` offset), as Kafka
+/// Connect does with `Admin.deleteConsumerGroupOffsets`: the next consumer starts them from
+/// `auto.offset.reset`. Spoken over Tributary's own Kafka protocol client, which talks to
+/// PLAINTEXT listeners only; with another `security.protocol` the error says to reset the whole
+/// connector instead.
+fn delete_offsets(worker: &WorkerConfig, connector: &str, partitions: &[(String, i32)]) -> Result<(), ChangeError> {
+    let protocol = ["consumer.security.protocol", "security.protocol"]
+        .iter()
+        .find_map(|k| worker.props.get(*k))
+        .map(|p| p.trim().to_ascii_uppercase())
+        .unwrap_or_else(|| "PLAINTEXT".into());
+    if protocol != "PLAINTEXT" {
+        return Err(ChangeError::BadRequest(format!(
+            "resetting single partitions of a sink connector needs a PLAINTEXT listener in Tributary (this worker uses {protocol}); reset them all with DELETE /connectors/{connector}/offsets"
+        )));
+    }
+    let bootstrap = worker.props.get("consumer.bootstrap.servers").unwrap_or(&worker.bootstrap_servers).clone();
+    let group = format!("connect-{connector}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| failed("runtime", e))?;
+    rt.block_on(crate::distributed::group::delete_group_offsets(&bootstrap, &group, partitions, TIMEOUT))
+        .map_err(|e| failed("cannot delete the connector's committed offsets", e))
 }
 
 /// Deletes the connector's consumer group, which resets every committed offset.

@@ -25,13 +25,23 @@ use crate::api::{
 use super::TaskId;
 use super::config::WorkerConfig;
 use super::converters::TaskConverters;
+use super::errors::{ErrorPolicy, Stage};
 use super::offsets::{ConnectorOffsets, OffsetStore};
 use super::producer::{Acks, Outcome, SourceProducer};
+use crate::transforms::TransformChain;
 
-/// A record sent and not yet retired, with its delivery report once it arrived.
+/// What became of a record: Kafka's delivery report, or skipped before sending (dropped by a
+/// transform, or failed and tolerated), which consumes its source offset all the same.
+enum Done {
+    Sent(Outcome),
+    Skipped,
+}
+
+/// A record sent (or skipped) and not yet retired, as the task produced it (before
+/// transforms: what `commit_record` gets, as in Kafka Connect).
 struct Slot {
     record: SourceRecord,
-    outcome: Option<Outcome>,
+    outcome: Option<Done>,
 }
 
 /// Records in flight, in send order; `first_seq` is the sequence number of the front.
@@ -52,13 +62,13 @@ impl Window {
         acks.take(&mut self.reports);
         for (seq, outcome) in self.reports.drain(..) {
             if let Some(slot) = seq.checked_sub(self.first_seq).and_then(|i| self.slots.get_mut(i as usize)) {
-                slot.outcome = Some(outcome);
+                slot.outcome = Some(Done::Sent(outcome));
             }
         }
     }
 
     /// The front record, if its report arrived.
-    fn pop_ready(&mut self) -> Option<(SourceRecord, Outcome)> {
+    fn pop_ready(&mut self) -> Option<(SourceRecord, Done)> {
         if self.slots.front().is_some_and(|s| s.outcome.is_some()) {
             let slot = self.slots.pop_front()?;
             self.first_seq += 1;
@@ -74,6 +84,10 @@ pub(crate) struct SourceRunner {
     pub(crate) task: Box<dyn SourceTask>,
     pub(crate) props: Props,
     pub(crate) converters: TaskConverters,
+    /// The connector's transforms.
+    pub(crate) transforms: TransformChain,
+    /// What to do with records that fail a transform or converter.
+    pub(crate) errors: ErrorPolicy,
     pub(crate) producer: SourceProducer,
     pub(crate) offsets: Arc<dyn OffsetStore>,
     pub(crate) worker: Arc<WorkerConfig>,
@@ -160,7 +174,9 @@ impl SourceRunner {
         }
     }
 
-    /// Sends one record, waiting for room when the in-flight window or producer queue is full.
+    /// Transforms, converts and sends one record, waiting for room when the in-flight window
+    /// or producer queue is full; a record dropped by a transform, or failed and tolerated, is
+    /// retired in its place without being sent.
     async fn send(
         &mut self,
         record: SourceRecord,
@@ -168,6 +184,19 @@ impl SourceRunner {
         committable: &mut Committable,
         cancel: &CancellationToken,
     ) -> ConnectResult<()> {
+        // The task's own record is kept for `commit_record` only when transforms change it.
+        let (original, mut record) =
+            if self.transforms.is_empty() { (None, record) } else { (Some(record.clone()), record) };
+        let keep = match self.transforms.apply(&mut record) {
+            Ok(keep) => keep,
+            Err(e) => {
+                self.errors.failed(Stage::Transformation, e, || describe(&record))?;
+                false
+            }
+        };
+        if !keep {
+            return self.skip(original.unwrap_or(record), window, committable, cancel).await;
+        }
         let topic: &str = &record.topic;
         // Converted bytes go into buffers reused for every record; the producer copies them.
         let (mut key_buf, mut value_buf) = (std::mem::take(&mut self.key_buf), std::mem::take(&mut self.value_buf));
@@ -176,31 +205,59 @@ impl SourceRunner {
         let has_value =
             self.converters.value.from_connect_into(topic, record.value_schema.as_ref(), &record.value, &mut value_buf);
         let converted = match (has_key, has_value) {
-            (Ok(k), Ok(v)) => self.converters.headers(topic, &record.headers).map(|h| (k, v, h)),
-            (Err(e), _) => {
-                Err(ConnectError::data(format!("cannot convert the key of a record for topic {topic}: {}", e.chain())))
-            }
-            (_, Err(e)) => Err(ConnectError::data(format!(
-                "cannot convert the value of a record for topic {topic}: {}",
-                e.chain()
-            ))),
+            (Ok(k), Ok(v)) => self
+                .converters
+                .headers(topic, &record.headers)
+                .map(|h| (k, v, h))
+                .map_err(|e| (Stage::HeaderConverter, e)),
+            (Err(e), _) => Err((
+                Stage::KeyConverter,
+                ConnectError::data(format!("cannot convert the key of a record for topic {topic}: {}", e.chain())),
+            )),
+            (_, Err(e)) => Err((
+                Stage::ValueConverter,
+                ConnectError::data(format!("cannot convert the value of a record for topic {topic}: {}", e.chain())),
+            )),
         };
         let sent = match converted {
             Ok((has_key, has_value, headers)) => {
                 let key = has_key.then_some(key_buf.as_slice());
                 let value = has_value.then_some(value_buf.as_slice());
-                self.produce(record, Converted { key, value, headers }, window, committable, cancel).await
+                self.produce(record, original, Converted { key, value, headers }, window, committable, cancel).await
             }
-            Err(e) => Err(e),
+            Err((stage, e)) => match self.errors.failed(stage, e, || describe(&record)) {
+                Ok(()) => self.skip(original.unwrap_or(record), window, committable, cancel).await,
+                Err(e) => Err(e),
+            },
         };
         (self.key_buf, self.value_buf) = (key_buf, value_buf);
         sent
     }
 
-    /// Hands one converted record to the producer.
+    /// Retires a record that is not sent, in order with those that are.
+    async fn skip(
+        &mut self,
+        record: SourceRecord,
+        window: &mut Window,
+        committable: &mut Committable,
+        cancel: &CancellationToken,
+    ) -> ConnectResult<()> {
+        while window.slots.len() >= self.worker.max_in_flight {
+            self.wait_front(window, committable, cancel).await?;
+            if cancel.is_cancelled() {
+                return Ok(());
+            }
+        }
+        window.slots.push_back(Slot { record, outcome: Some(Done::Skipped) });
+        Ok(())
+    }
+
+    /// Hands one converted record to the producer; `original` is the task's record when
+    /// transforms changed it.
     async fn produce(
         &mut self,
         record: SourceRecord,
+        original: Option<SourceRecord>,
         converted: Converted<'_>,
         window: &mut Window,
         committable: &mut Committable,
@@ -235,7 +292,7 @@ impl SourceRunner {
             }
             match self.producer.send(br) {
                 Ok(()) => {
-                    window.slots.push_back(Slot { record, outcome: None });
+                    window.slots.push_back(Slot { record: original.unwrap_or(record), outcome: None });
                     return Ok(());
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
@@ -255,8 +312,8 @@ impl SourceRunner {
     /// Retires acknowledged records at the front of the window without waiting.
     async fn retire_ready(&mut self, window: &mut Window, c: &mut Committable) -> ConnectResult<()> {
         window.collect(&self.acks());
-        while let Some((record, outcome)) = window.pop_ready() {
-            self.acknowledge(record, outcome, c).await?;
+        while let Some((record, done)) = window.pop_ready() {
+            self.acknowledge(record, done, c).await?;
         }
         Ok(())
     }
@@ -282,10 +339,17 @@ impl SourceRunner {
         }
     }
 
-    async fn acknowledge(&mut self, record: SourceRecord, outcome: Outcome, c: &mut Committable) -> ConnectResult<()> {
-        let (partition, offset) = outcome
-            .map_err(|e| ConnectError::fatal_from(format!("Kafka refused a record for topic {}", record.topic), e))?;
-        self.task.commit_record(&record, Some(RecordMetadata { partition, offset })).await?;
+    async fn acknowledge(&mut self, record: SourceRecord, done: Done, c: &mut Committable) -> ConnectResult<()> {
+        let metadata = match done {
+            Done::Sent(outcome) => {
+                let (partition, offset) = outcome.map_err(|e| {
+                    ConnectError::fatal_from(format!("Kafka refused a record for topic {}", record.topic), e)
+                })?;
+                Some(RecordMetadata { partition, offset })
+            }
+            Done::Skipped => None,
+        };
+        self.task.commit_record(&record, metadata).await?;
         if !record.source_partition.is_empty() || !record.source_offset.is_empty() {
             c.update(record.source_partition, record.source_offset);
         }
@@ -321,4 +385,13 @@ impl SourceRunner {
         tracing::debug!(partitions = n, "stored source offsets");
         self.task.commit().await
     }
+}
+
+/// A source record for the error log (`errors.log.include.messages`), as Kafka Connect lists
+/// it: key, value, headers, timestamp, topic, partition, source partition and offset.
+fn describe(r: &SourceRecord) -> String {
+    format!(
+        "SourceRecord{{sourcePartition={:?}, sourceOffset={:?}}} ConnectRecord{{topic='{}', kafkaPartition={:?}, key={:?}, value={:?}, timestamp={:?}, headers={:?}}}",
+        r.source_partition, r.source_offset, r.topic, r.kafka_partition, r.key, r.value, r.timestamp, r.headers
+    )
 }

@@ -1,73 +1,17 @@
-//! Connector configuration checks shared by every mode: the keys Kafka Connect's
-//! `ConnectorConfig` declares for all connectors, plus each plugin's own `ConfigDef`, with every
-//! error reported at once.
+//! Connector configuration checks shared by every mode, as Kafka Connect's
+//! `AbstractHerder.validateConnectorConfig`: the common keys ([`connector_config_def`]),
+//! enriched with one group of keys per transform and predicate alias (`ConnectorConfig.enrich`),
+//! the sink's topic rules, the plugin's own `ConfigDef`, and the key, value and header
+//! converters' own keys when the connector names them; every error reported at once.
 
-use crate::api::{ConfigDef, ConfigErrors, ConfigKey, ConfigType, Importance, Props, Validator};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::{Value as Json, json};
+
+pub use super::connector_def::{VERSION, connector_config_def};
+use crate::api::{ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, Importance, Props, Width};
 use crate::plugins::{AnyConnector, ConnectorKind, ConnectorPlugin, Registry};
-
-/// Keys every connector accepts.
-pub fn connector_config_def(kind: ConnectorKind) -> ConfigDef {
-    use ConfigType::*;
-    use Importance::*;
-    let def = ConfigDef::new()
-        .define(
-            ConfigKey::new("name", String, High, "Globally unique name of the connector.")
-                .validator(Validator::NonEmpty)
-                .group("Common"),
-        )
-        .define(
-            ConfigKey::new(
-                "connector.class",
-                Class,
-                High,
-                "Connector class: a Kafka Connect class name, its simple name, or an alias.",
-            )
-            .group("Common"),
-        )
-        .define(
-            ConfigKey::new("tasks.max", Int, High, "Maximum number of tasks for this connector.")
-                .default("1")
-                .validator(Validator::at_least(1.0))
-                .group("Common"),
-        )
-        .define(
-            ConfigKey::new("key.converter", Class, Low, "Key converter for this connector, overriding the worker's.")
-                .default("")
-                .group("Common"),
-        )
-        .define(
-            ConfigKey::new(
-                "value.converter",
-                Class,
-                Low,
-                "Value converter for this connector, overriding the worker's.",
-            )
-            .default("")
-            .group("Common"),
-        )
-        .define(
-            ConfigKey::new(
-                "header.converter",
-                Class,
-                Low,
-                "Header converter for this connector, overriding the worker's.",
-            )
-            .default("")
-            .group("Common"),
-        );
-    match kind {
-        ConnectorKind::Source => def,
-        ConnectorKind::Sink => def
-            .define(
-                ConfigKey::new("topics", List, High, "Topics to consume, comma-separated.").default("").group("Common"),
-            )
-            .define(
-                ConfigKey::new("topics.regex", String, High, "Regular expression of topics to consume.")
-                    .default("")
-                    .group("Common"),
-            ),
-    }
-}
 
 /// The result of a successful check.
 #[derive(Debug)]
@@ -81,18 +25,312 @@ pub struct CheckedConnector {
 }
 
 /// Prefixes of keys meant for other layers, never reported as unknown.
-const PASS_THROUGH: [&str; 7] = [
+const PASS_THROUGH: [&str; 6] = [
     "key.converter.",
     "value.converter.",
     "header.converter.",
     "producer.override.",
     "consumer.override.",
-    "transforms",
-    "errors.",
+    "admin.override.",
 ];
 
-/// Checks `props` against the common keys and the plugin's own definition.
-pub fn validate_connector(registry: &Registry, props: &Props) -> Result<CheckedConnector, ConfigErrors> {
+/// The converter keys whose worker-level value applies when the connector has none.
+pub const CONVERTER_KEYS: [&str; 3] = ["key.converter", "value.converter", "header.converter"];
+
+/// A connector configuration checked key by key: the enriched definition, the values it was
+/// checked with (worker defaults for converters filled in), and every error per key.
+struct Checked {
+    def: ConfigDef,
+    props: Props,
+    extra: Vec<ConfigError>,
+    plugin_def: ConfigDef,
+    converters: Vec<(String, ConfigDef)>,
+}
+
+fn sorted(mut v: Vec<&str>) -> Vec<String> {
+    v.sort_unstable();
+    v.dedup();
+    v.into_iter().map(str::to_owned).collect()
+}
+
+/// Adds the keys of each transform and predicate alias, as Kafka's `ConnectorConfig.enrich`.
+pub fn enrich(registry: &Arc<Registry>, mut def: ConfigDef, props: &Props) -> ConfigDef {
+    for kind in [Alias::Transform, Alias::Predicate] {
+        let list = props.get(kind.key()).map(String::as_str).unwrap_or_default();
+        let mut seen = HashSet::new();
+        for alias in list.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+            if !seen.insert(alias) {
+                continue;
+            }
+            def = kind.enrich(registry, def, alias, props);
+        }
+    }
+    def
+}
+
+/// Transforms or predicates: the two kinds of aliased plugins a connector config names.
+#[derive(Clone, Copy)]
+enum Alias {
+    Transform,
+    Predicate,
+}
+
+impl Alias {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Transform => "transforms",
+            Self::Predicate => "predicates",
+        }
+    }
+    fn lower(self) -> &'static str {
+        match self {
+            Self::Transform => "transformation",
+            Self::Predicate => "predicate",
+        }
+    }
+    fn title(self) -> &'static str {
+        match self {
+            Self::Transform => "Transformation",
+            Self::Predicate => "Predicate",
+        }
+    }
+    fn group(self) -> &'static str {
+        match self {
+            Self::Transform => "Transforms",
+            Self::Predicate => "Predicates",
+        }
+    }
+
+    /// The plugin's keys, if `name` names one.
+    fn plugin_def(self, registry: &Registry, name: &str) -> Option<ConfigDef> {
+        match self {
+            Self::Transform => registry.transform(name).ok().map(|p| (p.config_def)()),
+            Self::Predicate => registry.predicate(name).ok().map(|p| (p.config_def)()),
+        }
+    }
+
+    fn classes(self, registry: &Registry) -> Vec<String> {
+        match self {
+            Self::Transform => sorted(registry.transforms().iter().map(|p| p.class).collect()),
+            Self::Predicate => sorted(registry.predicates().iter().map(|p| p.class).collect()),
+        }
+    }
+
+    fn enrich(self, registry: &Arc<Registry>, def: ConfigDef, alias: &str, props: &Props) -> ConfigDef {
+        let prefix = format!("{}.{alias}.", self.key());
+        let group = format!("{}: {alias}", self.group());
+        let type_key = format!("{prefix}type");
+        let found = props.get(&type_key).and_then(|t| self.plugin_def(registry, t.trim()));
+        let lookup = registry.clone();
+        let def = def
+            .define(
+                ConfigKey::new(
+                    &type_key,
+                    ConfigType::Class,
+                    Importance::High,
+                    &format!("Class for the '{alias}' {}.", self.lower()),
+                )
+                .group(&group)
+                .order(0)
+                .width(Width::Long)
+                .display_name(&format!("{} type for {alias}", self.title()))
+                .recommend(self.classes(registry))
+                .classes(move |name| self.plugin_def(&lookup, name).is_some()),
+            )
+            .define({
+                let key = ConfigKey::new(
+                    &format!("{prefix}plugin.version"),
+                    ConfigType::String,
+                    Importance::High,
+                    &format!("Version of the '{alias}' {}.", self.lower()),
+                )
+                .group(&group)
+                .order(1)
+                .width(Width::Long)
+                .display_name(&format!("{} version for {alias}", self.title()));
+                if found.is_some() { key.default(VERSION).recommend(vec![VERSION.to_owned()]) } else { key.optional() }
+            });
+        let Some(plugin) = found else { return def };
+        let implicit = match self {
+            Self::Transform => ConfigDef::new()
+                .define(
+                    ConfigKey::new(
+                        "predicate",
+                        ConfigType::String,
+                        Importance::Medium,
+                        "The alias of a predicate used to determine whether to apply this transformation.",
+                    )
+                    .optional(),
+                )
+                .define(
+                    ConfigKey::new(
+                        "negate",
+                        ConfigType::Boolean,
+                        Importance::Medium,
+                        "Whether the configured predicate should be negated.",
+                    )
+                    .default("false"),
+                ),
+            Self::Predicate => ConfigDef::new(),
+        };
+        // The implicit keys mask a transform's own keys of the same name, as in Kafka.
+        let own: Vec<ConfigKey> = plugin.keys().iter().filter(|k| implicit.key(&k.name).is_none()).cloned().collect();
+        let child = own.into_iter().fold(implicit, ConfigDef::define);
+        def.embed(&prefix, &group, 2, &child)
+    }
+}
+
+/// Errors Kafka Connect reports outside the key definitions: a negated transform without a
+/// predicate, and a sink's topic rules.
+fn extra_errors(kind: ConnectorKind, props: &Props) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let aliases = props.get("transforms").map(String::as_str).unwrap_or_default();
+    for alias in aliases.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        let (negate, predicate) = (format!("transforms.{alias}.negate"), format!("transforms.{alias}.predicate"));
+        if props.contains_key(&negate) && !props.contains_key(&predicate) {
+            errors.push(ConfigError {
+                key: format!("transforms.{alias}.type"),
+                message: format!(
+                    "Config '{negate}' was provided but there is no config '{predicate}' defining a predicate to be negated."
+                ),
+            });
+        }
+    }
+    let set = |k: &str| props.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    if kind == ConnectorKind::Source && set("exactly.once.support").is_some_and(|v| v.eq_ignore_ascii_case("required"))
+    {
+        errors.push(ConfigError {
+            key: "exactly.once.support".into(),
+            message: "This worker does not have exactly-once source support enabled.".into(),
+        });
+    }
+    if kind == ConnectorKind::Sink && set("errors.deadletterqueue.topic.name").is_some() {
+        errors.push(ConfigError {
+            key: "errors.deadletterqueue.topic.name".into(),
+            message: "Tributary does not write dead letter queues yet; remove this key (errors.tolerance=all with \
+                      errors.log.enable=true skips and logs failing records instead)"
+                .into(),
+        });
+    }
+    if kind == ConnectorKind::Sink {
+        let has = |k: &str| props.get(k).is_some_and(|v| !v.trim().is_empty());
+        let message = match (has("topics"), has("topics.regex")) {
+            (false, false) => Some("Must configure one of topics or topics.regex"),
+            (true, true) => Some("topics and topics.regex are mutually exclusive options, but both are set."),
+            _ => None,
+        };
+        if let Some(m) = message {
+            for key in ["topics", "topics.regex"] {
+                errors.push(ConfigError { key: key.into(), message: m.into() });
+            }
+        }
+        errors.extend(dlq_errors(props));
+    }
+    errors
+}
+
+/// A sink's dead letter queue may not be one of the topics it consumes.
+fn dlq_errors(props: &Props) -> Option<ConfigError> {
+    let dlq = props.get("errors.deadletterqueue.topic.name").map(|s| s.trim()).filter(|s| !s.is_empty())?;
+    if let Some(topics) = props.get("topics").filter(|t| !t.trim().is_empty()) {
+        let list: Vec<&str> = topics.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
+        if list.contains(&dlq) {
+            return Some(ConfigError {
+                key: "topics".into(),
+                message: format!(
+                    "The DLQ topic '{dlq}' may not be included in the list of topics ('topics=[{}]') consumed by the connector",
+                    list.join(", ")
+                ),
+            });
+        }
+    }
+    let regex = props.get("topics.regex").filter(|t| !t.trim().is_empty())?;
+    let re = regex::Regex::new(&format!("^(?:{regex})$")).ok()?;
+    re.is_match(dlq).then(|| ConfigError {
+        key: "topics.regex".into(),
+        message: format!(
+            "The DLQ topic '{dlq}' may not be matched by the regex for the topics ('topics.regex={regex}') consumed by the connector"
+        ),
+    })
+}
+
+/// The common keys with converter class checks and recommendations from the registry.
+fn common_def(registry: &Arc<Registry>, kind: ConnectorKind) -> ConfigDef {
+    let mut def = connector_config_def(kind);
+    let converters = sorted(registry.converters().iter().map(|p| p.class).collect());
+    let headers = sorted(registry.header_converters().iter().map(|p| p.class).collect());
+    for name in CONVERTER_KEYS {
+        let Some(mut key) = def.key(name).cloned() else { continue };
+        let r = registry.clone();
+        key = if name == "header.converter" {
+            key.recommend(headers.clone()).classes(move |c| r.header_converter(c).is_ok())
+        } else {
+            key.recommend(converters.clone()).classes(move |c| r.converter(c).is_ok())
+        };
+        def = def.define(key);
+    }
+    if let Some(key) = def.key("connector.plugin.version").cloned() {
+        def = def.define(key.recommend(vec![VERSION.to_owned()]));
+    }
+    def
+}
+
+fn check(registry: &Arc<Registry>, plugin: &ConnectorPlugin, props: &Props, defaults: &Props) -> Checked {
+    let props = props.clone();
+    let mut def = enrich(registry, common_def(registry, plugin.kind), &props);
+    // The worker's converters are the defaults of the connector's converter keys, as Kafka
+    // Connect 4.1 shows them in validation answers.
+    for name in CONVERTER_KEYS {
+        if let (Some(d), Some(k)) = (defaults.get(name), def.key(name).cloned()) {
+            def = def.define(k.default(d.clone()));
+        }
+    }
+    let mut converters = Vec::new();
+    for name in CONVERTER_KEYS {
+        let given = props.get(name).or_else(|| defaults.get(name));
+        let Some(class) = given.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()) else { continue };
+        let converter_def = match name {
+            "header.converter" => registry.header_converter(&class).map(|p| (p.config_def)()),
+            _ => registry.converter(&class).map(|p| (p.config_def)()),
+        };
+        let Ok(converter_def) = converter_def else { continue };
+        if let Some(k) = def.key(&format!("{name}.plugin.version")).cloned() {
+            def = def.define(k.default(VERSION).recommend(vec![VERSION.to_owned()]));
+        }
+        // Only a converter the connector names itself is checked here, as in Kafka.
+        if defaults.get(name).is_none_or(|d| d.trim() != class) {
+            converters.push((name.to_owned(), converter_def));
+        }
+    }
+    let plugin_def = match (plugin.factory)() {
+        AnyConnector::Source(c) => c.config_def(),
+        AnyConnector::Sink(c) => c.config_def(),
+    };
+    let extra = extra_errors(plugin.kind, &props);
+    Checked { def, props, extra, plugin_def, converters }
+}
+
+impl Checked {
+    fn errors(&self) -> Vec<ConfigError> {
+        let mut errors = match self.def.parse(&self.props) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.0,
+        };
+        errors.extend(self.extra.iter().cloned());
+        if let Err(e) = self.plugin_def.parse(&self.props) {
+            errors.extend(e.0);
+        }
+        for (prefix, def) in &self.converters {
+            if let Err(e) = def.parse(&super::config::strip_prefix(&self.props, &format!("{prefix}."))) {
+                errors.extend(e.0.into_iter().map(|e| ConfigError { key: format!("{prefix}.{}", e.key), ..e }));
+            }
+        }
+        errors
+    }
+}
+
+/// Checks `props` against the common keys, the aliases' keys and the plugin's own definition.
+pub fn validate_connector(registry: &Arc<Registry>, props: &Props) -> Result<CheckedConnector, ConfigErrors> {
     let class = props.get("connector.class").map(String::as_str).unwrap_or_default();
     let plugin = match registry.connector(class) {
         Ok(p) => p.clone(),
@@ -111,34 +349,14 @@ pub fn validate_connector(registry: &Registry, props: &Props) -> Result<CheckedC
             return Err(errs);
         }
     };
-    let def = connector_config_def(plugin.kind).merge(&match (plugin.factory)() {
-        AnyConnector::Source(c) => c.config_def(),
-        AnyConnector::Sink(c) => c.config_def(),
-    });
-    let parsed = def.parse(props);
-    let mut errors = match &parsed {
-        Ok(_) => Vec::new(),
-        Err(e) => e.0.clone(),
-    };
-    if plugin.kind == ConnectorKind::Sink {
-        let has = |k: &str| props.get(k).is_some_and(|v| !v.trim().is_empty());
-        match (has("topics"), has("topics.regex")) {
-            (false, false) => errors.push(crate::api::config::ConfigError {
-                key: "topics".into(),
-                message: "Must configure one of topics or topics.regex".into(),
-            }),
-            (true, true) => errors.push(crate::api::config::ConfigError {
-                key: "topics".into(),
-                message: "topics and topics.regex are mutually exclusive options, but both are set.".into(),
-            }),
-            _ => {}
-        }
-    }
+    let checked = check(registry, &plugin, props, &Props::new());
+    let errors = checked.errors();
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
     let name = props.get("name").cloned().unwrap_or_default();
-    for (key, suggestion) in def.unknown_keys(props) {
+    let all = checked.def.clone().merge(&checked.plugin_def);
+    for (key, suggestion) in all.unknown_keys(props) {
         if PASS_THROUGH.iter().any(|p| key.starts_with(p)) {
             continue;
         }
@@ -147,6 +365,80 @@ pub fn validate_connector(registry: &Registry, props: &Props) -> Result<CheckedC
             None => tracing::warn!(connector = %name, "configuration key '{key}' is not used by this connector"),
         }
     }
-    let tasks_max = parsed.ok().and_then(|c| c.long("tasks.max")).unwrap_or(1).max(1) as usize;
+    let tasks_max = props.get("tasks.max").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(1).max(1);
     Ok(CheckedConnector { name, plugin, tasks_max })
+}
+
+/// The ConfigInfos answer of `PUT /connector-plugins/{plugin}/config/validate` for a config
+/// naming `plugin`; `defaults` are the worker's converter settings, shown where the connector
+/// has none, as Kafka Connect 4.1 shows them.
+pub fn config_infos(registry: &Arc<Registry>, plugin: &ConnectorPlugin, props: &Props, defaults: &Props) -> Json {
+    let checked = check(registry, plugin, props, defaults);
+    let name = props.get("connector.class").cloned().unwrap_or_default();
+    let mut infos = checked.def.config_infos(&name, &checked.props);
+    add_errors(&mut infos, &checked.extra);
+    let mut parts = vec![checked.plugin_def.config_infos(&name, &checked.props)];
+    for (prefix, def) in &checked.converters {
+        let own = super::config::strip_prefix(&checked.props, &format!("{prefix}."));
+        parts.push(prefixed(def.config_infos(&name, &own), &format!("{prefix}.")));
+    }
+    for part in parts {
+        merge(&mut infos, part);
+    }
+    infos
+}
+
+fn add_errors(infos: &mut Json, errors: &[ConfigError]) {
+    let mut added = 0;
+    if let Some(configs) = infos["configs"].as_array_mut() {
+        for e in errors {
+            if let Some(c) = configs.iter_mut().find(|c| c["value"]["name"] == e.key.as_str())
+                && let Some(list) = c["value"]["errors"].as_array_mut()
+            {
+                list.push(json!(e.message));
+                added += 1;
+            }
+        }
+    }
+    infos["error_count"] = json!(infos["error_count"].as_u64().unwrap_or(0) + added);
+}
+
+/// Kafka's `prefixedConfigInfos`: a converter's keys under its prefix.
+fn prefixed(mut infos: Json, prefix: &str) -> Json {
+    for c in infos["configs"].as_array_mut().into_iter().flatten() {
+        for part in ["definition", "value"] {
+            if let Some(n) = c[part]["name"].as_str() {
+                c[part]["name"] = json!(format!("{prefix}{n}"));
+            }
+        }
+    }
+    infos
+}
+
+/// Kafka's `mergeConfigInfos`: counts add up, groups and configs append.
+fn merge(into: &mut Json, part: Json) {
+    let count = into["error_count"].as_u64().unwrap_or(0) + part["error_count"].as_u64().unwrap_or(0);
+    into["error_count"] = json!(count);
+    if let (Some(groups), Some(more)) = (into["groups"].as_array_mut(), part["groups"].as_array()) {
+        for g in more {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+    }
+    if let (Some(configs), Some(more)) = (into["configs"].as_array_mut(), part["configs"].as_array()) {
+        configs.extend(more.iter().cloned());
+    }
+}
+
+/// The definitions of `GET /connector-plugins/{plugin}/config` for a connector: its own keys,
+/// then the common ones.
+pub fn connector_plugin_keys(registry: &Arc<Registry>, plugin: &ConnectorPlugin) -> Vec<Json> {
+    let own = match (plugin.factory)() {
+        AnyConnector::Source(c) => c.config_def(),
+        AnyConnector::Sink(c) => c.config_def(),
+    };
+    let mut keys = own.key_infos();
+    keys.extend(common_def(registry, plugin.kind).key_infos());
+    keys
 }

@@ -12,8 +12,8 @@ use super::GroupError;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, FindCoordinatorRequest, FindCoordinatorResponse, HeartbeatRequest,
-    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, RequestHeader,
-    ResponseHeader, SyncGroupRequest, SyncGroupResponse,
+    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, OffsetDeleteRequest,
+    OffsetDeleteResponse, RequestHeader, ResponseHeader, SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Message, StrBytes};
 use std::collections::HashMap;
@@ -50,6 +50,7 @@ requests! {
     SyncGroupRequest => SyncGroupResponse, SyncGroup;
     HeartbeatRequest => HeartbeatResponse, Heartbeat;
     LeaveGroupRequest => LeaveGroupResponse, LeaveGroup;
+    OffsetDeleteRequest => OffsetDeleteResponse, OffsetDelete;
 }
 
 /// A connection to one broker.
@@ -241,6 +242,7 @@ pub(crate) fn api_name(key: ApiKey) -> &'static str {
         ApiKey::SyncGroup => "SyncGroup",
         ApiKey::Heartbeat => "Heartbeat",
         ApiKey::LeaveGroup => "LeaveGroup",
+        ApiKey::OffsetDelete => "OffsetDelete",
         _ => "request",
     }
 }

@@ -34,6 +34,7 @@
 //! Malformed metadata from another member never fails the leader: that member is reported in
 //! [`Generation::members`] with its decoding error and gets no work.
 
+mod admin;
 mod assignor;
 mod connection;
 mod cooperative;
@@ -44,6 +45,7 @@ pub mod protocol;
 #[cfg(test)]
 mod tests;
 
+pub use admin::delete_group_offsets;
 pub use assignor::{Allocation, AssignmentContext, Assignor, GroupAssignment, MemberMetadata, RoundRobinAssignor};
 pub use connection::MAX_RESPONSE_BYTES;
 pub use cooperative::{ConfigSnapshot, IncrementalCooperativeAssignor};
@@ -210,7 +212,7 @@ pub enum GroupError {
 }
 
 impl GroupError {
-    fn broker(api: &'static str, code: i16) -> Self {
+    pub(crate) fn broker(api: &'static str, code: i16) -> Self {
         Self::Broker { api, code, error: ResponseError::try_from_code(code).unwrap_or(ResponseError::Unknown(code)) }
     }
 

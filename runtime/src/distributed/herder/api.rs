@@ -232,8 +232,11 @@ impl Herder for DistributedHerder {
     fn worker_id(&self) -> String {
         self.inner.cfg.worker_id.clone()
     }
-    fn registry(&self) -> &Registry {
+    fn registry(&self) -> &std::sync::Arc<Registry> {
         self.inner.worker.registry()
+    }
+    fn converter_defaults(&self) -> Props {
+        <Worker as Herder>::converter_defaults(&self.inner.worker)
     }
     async fn kafka_cluster_id(&self) -> Option<String> {
         self.inner.worker.kafka_cluster_id().await
