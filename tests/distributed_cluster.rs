@@ -186,6 +186,27 @@ fn six_tasks_spread_two_per_worker_and_any_worker_serves_the_api() {
         assert_eq!(call("GET", &cluster.url(i, "/connectors/dg/config"), None).1["tasks.max"], "6");
     }
 
+    // Pause and resume through followers: every task follows, wherever it runs.
+    change("PUT", &cluster.url(follower, "/connectors/dg/pause"), None, 202);
+    wait_until("every task PAUSED", Duration::from_secs(30), || {
+        let s = cluster.status(other, "dg");
+        s["connector"]["state"] == "PAUSED"
+            && s["tasks"].as_array().is_some_and(|t| t.iter().all(|t| t["state"] == "PAUSED"))
+    });
+    change("PUT", &cluster.url(other, "/connectors/dg/resume"), None, 202);
+    wait_until("every task RUNNING again", Duration::from_secs(30), || {
+        spread(&cluster.status(leader, "dg"), 6).is_some()
+    });
+    // A restart of the connector and its tasks, asked of a follower, is done by their workers.
+    let starts = |c: &Cluster| c.logs().matches("source task started").count();
+    let before = starts(&cluster);
+    let plan = change("POST", &cluster.url(follower, "/connectors/dg/restart?includeTasks=true"), None, 202);
+    assert_eq!(plan["connector"]["state"], "RESTARTING", "{plan}");
+    wait_until("6 tasks started again", Duration::from_secs(30), || starts(&cluster) >= before + 6);
+    wait_until("restarted tasks RUNNING", Duration::from_secs(30), || {
+        spread(&cluster.status(leader, "dg"), 6).is_some()
+    });
+
     // A config update sent to a follower: applied by the leader, seen by every worker.
     let update = json!({
         "connector.class": "DatagenConnector", "kafka.topic": topic, "quickstart": "users",
