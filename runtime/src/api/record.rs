@@ -63,6 +63,10 @@ impl Headers {
     pub fn last(&self, key: &str) -> Option<&Header> {
         self.0.iter().rev().find(|h| h.key == key)
     }
+    /// Keeps only the headers for which `keep` is true, in order.
+    pub fn retain(&mut self, keep: impl FnMut(&Header) -> bool) {
+        self.0.retain(keep);
+    }
     /// Iterates in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Header> {
         self.0.iter()

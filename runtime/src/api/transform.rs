@@ -26,6 +26,8 @@ pub trait ConnectRecord: Send {
     fn kafka_partition(&self) -> Option<i32>;
     /// Changes the partition (`None` lets the producer choose; a sink record keeps its own).
     fn set_kafka_partition(&mut self, partition: Option<i32>);
+    /// The offset a sink record was read at (`None` for a source record).
+    fn kafka_offset(&self) -> Option<i64>;
     /// Key schema.
     fn key_schema(&self) -> Option<&Arc<Schema>>;
     /// Key.
@@ -74,8 +76,11 @@ pub type TransformFactory = fn(&Props) -> ConnectResult<Box<dyn Transformation>>
 pub type PredicateFactory = fn(&Props) -> ConnectResult<Box<dyn Predicate>>;
 
 macro_rules! connect_record {
-    ($ty:ty, $topic:ident => $set_topic:expr, $part:ident => $get_part:expr, $set_part:expr) => {
+    ($ty:ty, $topic:ident => $set_topic:expr, $part:ident => $get_part:expr, $set_part:expr, $offset:expr) => {
         impl ConnectRecord for $ty {
+            fn kafka_offset(&self) -> Option<i64> {
+                $offset(self)
+            }
             fn topic(&self) -> &str {
                 &self.topic
             }
@@ -131,12 +136,24 @@ macro_rules! connect_record {
     };
 }
 
-connect_record!(SourceRecord, topic => Arc::from(topic), p => p, |r: &mut SourceRecord, p| r.kafka_partition = p);
-connect_record!(SinkRecord, topic => topic.to_owned(), p => Some(p), |r: &mut SinkRecord, p: Option<i32>| {
-    if let Some(p) = p {
-        r.kafka_partition = p;
-    }
-});
+connect_record!(
+    SourceRecord,
+    topic => Arc::from(topic),
+    p => p,
+    |r: &mut SourceRecord, p| r.kafka_partition = p,
+    |_: &SourceRecord| None
+);
+connect_record!(
+    SinkRecord,
+    topic => topic.to_owned(),
+    p => Some(p),
+    |r: &mut SinkRecord, p: Option<i32>| {
+        if let Some(p) = p {
+            r.kafka_partition = p;
+        }
+    },
+    |r: &SinkRecord| Some(r.kafka_offset)
+);
 
 #[cfg(test)]
 mod tests {
