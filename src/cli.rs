@@ -29,6 +29,25 @@ pub(crate) enum Command {
     /// starting anything, and runs until SIGINT or SIGTERM, when it stops polling, stores
     /// offsets of acknowledged records and exits.
     Standalone(StandaloneArgs),
+    /// Run one worker of a cluster, like Kafka Connect's connect-distributed.sh.
+    ///
+    /// Workers started with the same group.id form a cluster through Kafka's group coordinator:
+    /// connectors and tasks are spread over them (incremental cooperative rebalancing), move when
+    /// a worker leaves (after session.timeout.ms plus scheduled.rebalance.max.delay.ms), and any
+    /// worker answers the REST API (changes are forwarded to the leader). State lives in three
+    /// compacted topics, created if missing: config.storage.topic (connector and task configs),
+    /// offset.storage.topic (source offsets) and status.storage.topic (statuses), in Kafka
+    /// Connect's formats.
+    ///
+    /// Worker keys (Kafka Connect's): bootstrap.servers, group.id, config.storage.topic,
+    /// offset.storage.topic, status.storage.topic, <topic>.replication.factor,
+    /// offset.storage.partitions, status.storage.partitions, listeners,
+    /// rest.advertised.host.name, rest.advertised.port, session.timeout.ms,
+    /// heartbeat.interval.ms, rebalance.timeout.ms, scheduled.rebalance.max.delay.ms,
+    /// connect.protocol (sessioned, compatible, eager), key.converter, value.converter,
+    /// producer.*, consumer.*. Connectors are created over REST. Stops on SIGINT or SIGTERM: tasks
+    /// store their offsets, then the worker leaves the group so the others take over at once.
+    Distributed(DistributedArgs),
     /// Run everything on this machine: Apache Kafka, a schema registry and a worker with its REST API.
     ///
     /// Starts a single-node Apache Kafka (KRaft) from the jars cached by `scripts/kafka.sh
@@ -76,6 +95,12 @@ pub(crate) struct StandaloneArgs {
     pub(crate) worker_properties: PathBuf,
     /// Connector properties files, one connector each.
     pub(crate) connector_properties: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DistributedArgs {
+    /// Worker properties file (Kafka Connect's connect-distributed.properties keys).
+    pub(crate) worker_properties: PathBuf,
 }
 
 #[derive(Debug, Args)]

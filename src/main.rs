@@ -3,6 +3,7 @@
 mod broker;
 mod cli;
 mod dev;
+mod distributed;
 mod listeners;
 mod logging;
 mod run;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             cli::Command::Standalone(args) => run::standalone(args).await,
+            cli::Command::Distributed(args) => distributed::run(args).await,
             cli::Command::Dev(args) => dev::run(args).await,
             cli::Command::SchemaRegistry(args) => schema_registry::run(args).await,
         }

@@ -65,7 +65,7 @@ pub(crate) fn listener_addr(listener: &str) -> anyhow::Result<SocketAddr> {
 /// Serves the REST API on every listener of `rest`, behind its authentication, until `cancel`;
 /// returns the URLs served.
 pub(crate) async fn serve_rest(
-    worker: Arc<Worker>,
+    worker: Arc<dyn tributary_runtime::herder::Herder>,
     rest: &RestSettings,
     docs: bool,
     cancel: CancellationToken,

@@ -53,3 +53,22 @@ fn schema_registry_help_names_confluents_keys() {
     }
     assert!(help(&[]).contains("schema-registry"), "top-level help does not list schema-registry");
 }
+
+#[test]
+fn distributed_help_names_kafka_connects_keys() {
+    let h = help(&["distributed"]);
+    for word in [
+        "WORKER_PROPERTIES",
+        "group.id",
+        "config.storage.topic",
+        "offset.storage.topic",
+        "status.storage.topic",
+        "scheduled.rebalance.max.delay.ms",
+        "rest.advertised.host.name",
+        "connect.protocol",
+        "SIGTERM",
+    ] {
+        assert!(h.contains(word), "distributed help lacks {word}:\n{h}");
+    }
+    assert!(help(&[]).contains("distributed"), "top-level help does not list distributed");
+}

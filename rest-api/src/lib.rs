@@ -5,6 +5,7 @@
 
 mod connectors;
 mod error;
+mod forward;
 mod loggers;
 mod openapi;
 mod plugins;
@@ -65,7 +66,7 @@ fn routes(state: AppState) -> Router {
         .route("/connectors/{name}", get(c::get).delete(c::delete))
         .route("/connectors/{name}/config", get(c::get_config).put(c::put_config).patch(c::patch_config))
         .route("/connectors/{name}/status", get(c::status))
-        .route("/connectors/{name}/tasks", get(c::tasks))
+        .route("/connectors/{name}/tasks", get(c::tasks).post(forward::put_tasks))
         .route("/connectors/{name}/tasks/{task}/status", get(c::task_status))
         .route("/connectors/{name}/tasks/{task}/restart", post(c::restart_task))
         .route("/connectors/{name}/pause", put(c::pause))
@@ -84,6 +85,7 @@ fn routes(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), forward::forward))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(guard))
         .with_state(state)

@@ -1,5 +1,6 @@
 //! What the REST API needs from a worker, as a trait so the API does not see worker internals:
-//! Kafka Connect's `Herder`, for one standalone worker today.
+//! Kafka Connect's `Herder`, implemented by the standalone [`Worker`] and by the distributed
+//! herder ([`crate::distributed::herder::DistributedHerder`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,9 +24,34 @@ pub struct ConnectorInfo {
     pub kind: ConnectorKind,
 }
 
+/// Where a request that changes something must be handled (distributed mode: only the leader
+/// writes the config topic).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteRoute {
+    /// This worker handles it.
+    Local,
+    /// Forward it to the leader at this REST URL (`http://host:port`).
+    Forward(String),
+    /// Answer 409 with this message (a rebalance runs, or the leader is not known yet).
+    Conflict(String),
+}
+
 /// Answers questions about connectors and changes them.
 #[async_trait]
 pub trait Herder: Send + Sync {
+    /// Where changes are handled: here (standalone, or the distributed leader), or forwarded.
+    fn write_route(&self) -> WriteRoute {
+        WriteRoute::Local
+    }
+    /// Kafka Connect's internal `POST /connectors/{name}/tasks`: a worker running the connector
+    /// sends the task configs it generated to the leader, which writes them. Only distributed
+    /// herders accept it.
+    async fn put_task_configs(&self, name: &str, configs: Vec<Props>) -> Result<(), ChangeError> {
+        let _ = configs;
+        Err(ChangeError::NotFound(format!(
+            "Cannot set task configurations of {name}: this worker is not part of a distributed cluster"
+        )))
+    }
     /// This worker's id.
     fn worker_id(&self) -> String;
     /// The plugins this worker can run.

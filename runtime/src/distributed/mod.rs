@@ -6,4 +6,5 @@
 //!   `kafka-protocol` crate, and Kafka Connect's metadata and assignment encodings.
 
 pub mod group;
+pub mod herder;
 pub mod stores;

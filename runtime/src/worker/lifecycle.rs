@@ -45,20 +45,20 @@ fn unknown(name: &str) -> ChangeError {
     ChangeError::NotFound(format!("Unknown connector: {name}"))
 }
 
-const STOP_FIRST: &str = "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{}/stop' endpoint";
+pub(super) const STOP_FIRST: &str = "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{}/stop' endpoint";
 
 /// Kafka Connect's answer to a successful offsets change.
-const OFFSETS_ALTERED_BY_CONNECTOR: &str = "The offsets for this connector have been altered successfully";
-const OFFSETS_RESET_BY_CONNECTOR: &str = "The offsets for this connector have been reset successfully";
-const OFFSETS_ALTERED: &str = "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.";
+pub(super) const OFFSETS_ALTERED_BY_CONNECTOR: &str = "The offsets for this connector have been altered successfully";
+pub(super) const OFFSETS_RESET_BY_CONNECTOR: &str = "The offsets for this connector have been reset successfully";
+pub(super) const OFFSETS_ALTERED: &str = "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.";
 /// Kafka Connect's answer to a successful offsets reset.
-const OFFSETS_RESET: &str = "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.";
+pub(super) const OFFSETS_RESET: &str = "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.";
 
 impl Worker {
     /// Checks a configuration as the worker will run it: config provider variables resolved
     /// (errors name the key and variable, never a value), then the connector's and the
     /// converters' keys.
-    fn check(&self, props: &Props) -> Result<super::validate::CheckedConnector, ChangeError> {
+    pub(super) fn check(&self, props: &Props) -> Result<super::validate::CheckedConnector, ChangeError> {
         let resolved = ConfigProviders::from_worker_props(&self.config.props)
             .and_then(|p| p.resolve(props))
             .map_err(|e| ChangeError::BadRequest(e.chain()))?;
@@ -498,7 +498,7 @@ impl Worker {
 
     /// Asks a fresh instance of the connector to check (and apply) an offsets change, as Kafka
     /// Connect does for stopped connectors.
-    fn connector_alters_offsets(
+    pub(super) fn connector_alters_offsets(
         &self,
         config: &Props,
         changes: &[(OffsetMap, Option<OffsetMap>)],

@@ -17,6 +17,7 @@ mod sink_offsets;
 pub(crate) mod source;
 mod status;
 mod topics;
+mod units;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -31,11 +32,12 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::api::{ConnectError, ConnectResult, Props};
-use crate::config_providers::{ConfigProviders, reverse_transform};
+use crate::config_providers::reverse_transform;
 use crate::plugins::{AnyConnector, ConnectorKind, Registry};
 
 pub use lifecycle::{ChangeError, parse_offsets_body};
 pub use status::{ConnectorStatus, State, TargetState, TaskStatus};
+pub use units::UnitStatus;
 pub use validate::{
     CONVERTER_KEYS, VERSION, config_infos, connector_config_def, connector_plugin_keys, enrich, validate_connector,
 };
@@ -111,6 +113,8 @@ pub struct Worker {
     /// reads only take the connectors lock briefly.
     changes: tokio::sync::Mutex<()>,
     cluster_id: std::sync::OnceLock<String>,
+    /// Connectors and tasks run one by one for a distributed herder.
+    units: units::Units,
 }
 
 impl std::fmt::Debug for Worker {
@@ -138,6 +142,7 @@ impl Worker {
             connectors: tokio::sync::Mutex::new(BTreeMap::new()),
             changes: tokio::sync::Mutex::new(()),
             cluster_id: std::sync::OnceLock::new(),
+            units: units::Units::default(),
         }
     }
 
@@ -169,64 +174,23 @@ impl Worker {
     /// marks the connector FAILED (as Kafka Connect does) rather than refusing it.
     async fn start_instance(&self, name: &str, entry: &mut ConnectorEntry) {
         entry.failure = None;
-        let tasks_max = match validate_connector(&self.registry, &entry.config) {
-            Ok(c) => c.tasks_max,
-            Err(e) => {
-                entry.failure = Some(format!("invalid configuration: {e}"));
-                return;
-            }
-        };
-        let Some(plugin) = self.registry.connector(entry.class).ok().cloned() else {
-            entry.failure = Some(format!("connector class {} is no longer available", entry.class));
-            return;
-        };
-        // Config provider variables (${file:...}, ${env:...}) are resolved here only: entry.config
-        // keeps the placeholders that REST shows.
-        let resolved =
-            match ConfigProviders::from_worker_props(&self.config.props).and_then(|p| p.resolve(&entry.config)) {
-                Ok(resolved) => resolved,
-                Err(e) => {
-                    tracing::error!(connector = %name, "connector failed to start: {}", e.chain());
-                    entry.failure = Some(e.chain());
-                    return;
-                }
-            };
-        let mut instance = (plugin.factory)();
-        let configs = match &mut instance {
-            AnyConnector::Source(c) => match c.start(&resolved).await {
-                Ok(()) => c.task_configs(tasks_max),
-                Err(e) => Err(e),
-            },
-            AnyConnector::Sink(c) => match c.start(&resolved).await {
-                Ok(()) => c.task_configs(tasks_max),
-                Err(e) => Err(e),
-            },
-        };
-        match configs {
-            Ok(configs) => {
-                entry.tasks = configs
+        match self.instantiate(name, entry.class, &entry.config).await {
+            Ok(started) => {
+                entry.tasks = started
+                    .task_configs
                     .into_iter()
-                    .map(|mut tp| {
-                        tp.insert("task.class".to_owned(), plugin.task_class.to_owned());
-                        // Sink tasks read topics from their own config, as in Kafka Connect.
-                        for k in ["topics", "topics.regex"] {
-                            if let Some(v) = resolved.get(k) {
-                                tp.entry(k.to_owned()).or_insert_with(|| v.clone());
-                            }
-                        }
-                        TaskSlot {
-                            config: tp,
-                            status: Arc::new(Mutex::new(TaskStatus::new(State::Unassigned, &self.worker_id))),
-                            running: None,
-                        }
+                    .map(|tp| TaskSlot {
+                        config: tp,
+                        status: Arc::new(Mutex::new(TaskStatus::new(State::Unassigned, &self.worker_id))),
+                        running: None,
                     })
                     .collect();
-                entry.instance = Some(instance);
-                entry.resolved = resolved;
+                entry.instance = Some(started.instance);
+                entry.resolved = started.resolved;
             }
-            Err(e) => {
-                tracing::error!(connector = %name, "connector failed to start: {}", e.chain());
-                entry.failure = Some(e.chain());
+            Err(units::StartFailure::Config(e)) => entry.failure = Some(e),
+            Err(units::StartFailure::Start(e)) => {
+                entry.failure = Some(e);
                 entry.tasks.clear();
             }
         }

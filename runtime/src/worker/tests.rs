@@ -74,7 +74,7 @@ impl Converter for Nothing {
     }
 }
 
-fn registry() -> Registry {
+pub(super) fn registry() -> Registry {
     let mut r = Registry::new();
     r.add_connector(ConnectorPlugin {
         class: "test.BoomConnector",
@@ -142,7 +142,7 @@ async fn panicking_and_failing_tasks_are_failed_with_their_message_and_the_worke
 }
 
 #[derive(Debug)]
-struct NoHeaders;
+pub(super) struct NoHeaders;
 
 impl crate::api::HeaderConverter for NoHeaders {
     fn from_connect_header(&self, _: &str, _: &str, _: Option<&Schema>, _: &Value) -> ConnectResult<Option<Vec<u8>>> {

@@ -229,11 +229,25 @@ impl KafkaBasedLog {
         let topic = self.topic.clone();
         let (partitions, timeout) = (self.partitions, self.timeout);
         tokio::task::spawn_blocking(move || {
+            // A topic created a moment ago may not have partition leaders yet: errors are retried
+            // until the store's timeout.
+            let deadline = std::time::Instant::now() + timeout;
             (0..partitions)
-                .map(|p| {
-                    consumer.fetch_watermarks(&topic, p, timeout).map_err(|e| {
-                        StoreError::kafka(&topic, format!("cannot read the end offset of partition {p}"), e)
-                    })
+                .map(|p| loop {
+                    match consumer.fetch_watermarks(&topic, p, timeout) {
+                        Ok(w) => break Ok(w),
+                        Err(e) if std::time::Instant::now() < deadline => {
+                            tracing::debug!(topic = %topic, partition = p, "end offset not available yet ({e}); retrying");
+                            std::thread::sleep(Duration::from_millis(100));
+                        }
+                        Err(e) => {
+                            break Err(StoreError::kafka(
+                                &topic,
+                                format!("cannot read the end offset of partition {p}"),
+                                e,
+                            ));
+                        }
+                    }
                 })
                 .collect()
         })

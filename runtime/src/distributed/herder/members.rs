@@ -1,0 +1,211 @@
+//! The membership loop: joins and rejoins the group, applies each assignment (stop what was
+//! revoked, start what was assigned), follows the config topic, and reports statuses. One task
+//! per worker owns the [`GroupMember`]; the REST side only reads the shared [`View`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::Inner;
+use super::reconcile::Units;
+use crate::distributed::group::{ConfigSnapshot, Generation, GroupMember, IncrementalCooperativeAssignor};
+use crate::distributed::stores::{ClusterConfigState, TargetState};
+
+/// How often statuses are compared with what was reported, and failed publications retried.
+const STATUS_INTERVAL: Duration = Duration::from_millis(500);
+/// Pause before rejoining after a failed join or a config mismatch.
+const REJOIN_BACKOFF: Duration = Duration::from_millis(500);
+
+/// The loop's state.
+pub(super) struct Membership {
+    inner: Arc<Inner>,
+    member: GroupMember,
+    assignor: Arc<IncrementalCooperativeAssignor>,
+    units: Units,
+    /// When to rejoin next (`None`: not needed).
+    rejoin_at: Option<Instant>,
+}
+
+/// The assignor's view of the config: connectors and committed task counts (none for a
+/// stopped connector).
+pub(super) fn config_snapshot(state: &ClusterConfigState) -> ConfigSnapshot {
+    let connectors = state
+        .connector_configs
+        .keys()
+        .map(|c| {
+            let tasks = if state.target_state(c) == Some(TargetState::Stopped) {
+                0
+            } else {
+                u32::try_from(state.tasks(c).len()).unwrap_or(u32::MAX)
+            };
+            (c.clone(), tasks)
+        })
+        .collect::<BTreeMap<_, _>>();
+    ConfigSnapshot { offset: state.offset, connectors }
+}
+
+/// Whether the work to assign differs: connectors added or removed, or task counts changed.
+fn shape_changed(a: &ClusterConfigState, b: &ClusterConfigState) -> bool {
+    config_snapshot(a).connectors != config_snapshot(b).connectors
+}
+
+impl std::fmt::Debug for Membership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Membership").field("member", &self.member).finish_non_exhaustive()
+    }
+}
+
+impl Membership {
+    pub(super) fn new(inner: Arc<Inner>, member: GroupMember, assignor: Arc<IncrementalCooperativeAssignor>) -> Self {
+        let units = Units::new(inner.clone());
+        Self { inner, member, assignor, units, rejoin_at: Some(Instant::now()) }
+    }
+
+    /// Runs until `cancel`, then stops every unit and leaves the group.
+    pub(super) async fn run(mut self, cancel: CancellationToken) {
+        let span =
+            tracing::info_span!("herder", group = %self.inner.cfg.group.group_id, worker = %self.inner.cfg.worker_id);
+        async {
+            let mut events = self.member.subscribe();
+            let mut config_updates = self.inner.configs.updates();
+            let mut ticks = tokio::time::interval(STATUS_INTERVAL);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let rejoin_at = self.rejoin_at.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep_until(rejoin_at), if self.rejoin_at.is_some() => self.rebalance().await,
+                    changed = events.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        let reason = events.borrow_and_update().clone();
+                        if let Some(reason) = reason {
+                            tracing::info!(?reason, "the group is rebalancing; rejoining");
+                            self.expect_rebalance();
+                        }
+                    }
+                    changed = config_updates.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        self.on_config_update().await;
+                    }
+                    _ = ticks.tick() => self.units.tick().await,
+                }
+            }
+            self.stop().await;
+        }
+        .instrument(span)
+        .await;
+    }
+
+    /// Marks a rebalance as expected (changes are refused until it is done) and rejoins now.
+    fn expect_rebalance(&mut self) {
+        self.inner.view().rebalancing = true;
+        self.rejoin_at = Some(Instant::now());
+    }
+
+    /// Reads the config topic to its end, joins, and applies the assignment.
+    async fn rebalance(&mut self) {
+        self.rejoin_at = None;
+        self.inner.view().rebalancing = true;
+        if let Err(e) = self.inner.configs.read_to_end().await {
+            tracing::warn!("cannot read the config topic to its end before joining: {e}");
+        }
+        let snapshot = self.inner.configs.snapshot();
+        self.assignor.set_config(config_snapshot(&snapshot));
+        self.member.set_config_offset(snapshot.offset);
+        let generation = match self.member.join().await {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!("cannot join the group (retrying): {e}");
+                self.rejoin_at = Some(Instant::now() + REJOIN_BACKOFF);
+                return;
+            }
+        };
+        if generation.assignment.failed() {
+            // The leader had not read as far as some member: everyone reads on and rejoins.
+            tracing::warn!(
+                generation = generation.generation_id,
+                leader_offset = generation.assignment.config_offset,
+                own_offset = snapshot.offset,
+                "assignment failed: the leader's config offset is behind; reading the config topic and rejoining"
+            );
+            self.rejoin_at = Some(Instant::now() + REJOIN_BACKOFF);
+            return;
+        }
+        self.joined(&generation, &snapshot);
+        let snapshot = self.inner.configs.snapshot();
+        self.units.apply(&generation, snapshot).await;
+        let a = &generation.assignment;
+        if !a.revoked_connectors.is_empty() || !a.revoked_tasks.is_empty() {
+            // What was revoked is handed out in the next round, once stopped here.
+            self.rejoin_at = Some(Instant::now());
+        } else if a.delay > 0 {
+            self.rejoin_at = Some(Instant::now() + Duration::from_millis(u64::try_from(a.delay).unwrap_or(0)));
+        } else {
+            self.inner.view().rebalancing = false;
+        }
+    }
+
+    /// Records the new generation and says what this worker got.
+    fn joined(&mut self, g: &Generation, snapshot: &ClusterConfigState) {
+        let a = &g.assignment;
+        {
+            let mut view = self.inner.view();
+            view.generation = g.generation_id;
+            view.is_leader = g.is_leader;
+            view.leader_url = Some(a.leader_url.clone()).filter(|u| !u.is_empty());
+            view.joined = true;
+        }
+        let tasks: BTreeSet<String> = a.tasks.iter().map(|t| format!("{}-{}", t.connector, t.task)).collect();
+        tracing::info!(
+            generation = g.generation_id,
+            leader = %a.leader_url,
+            config_offset = snapshot.offset,
+            protocol = %g.protocol,
+            delay_ms = a.delay,
+            "joined group as {}, generation {}, assigned connectors {:?} and tasks {:?}; revoked connectors {:?} and tasks {:?}",
+            if g.is_leader { "leader" } else { "follower" },
+            g.generation_id,
+            a.connectors,
+            tasks,
+            a.revoked_connectors,
+            a.revoked_tasks.iter().map(|t| format!("{}-{}", t.connector, t.task)).collect::<Vec<_>>(),
+        );
+    }
+
+    /// A change in the config topic: units follow it; a change in the work to assign calls
+    /// for a rebalance (the leader starts it).
+    async fn on_config_update(&mut self) {
+        let snapshot = self.inner.configs.snapshot();
+        let shape = shape_changed(self.units.applied(), &snapshot);
+        let (is_leader, joined) = {
+            let v = self.inner.view();
+            (v.is_leader, v.joined)
+        };
+        if !joined {
+            return;
+        }
+        if shape && is_leader {
+            tracing::info!(config_offset = snapshot.offset, "connectors or task counts changed; rebalancing");
+            self.expect_rebalance();
+        }
+        self.units.follow(snapshot).await;
+    }
+
+    /// Stops every unit (reporting them UNASSIGNED) and leaves the group.
+    async fn stop(&mut self) {
+        tracing::info!("stopping: connectors and tasks stop, then the worker leaves the group");
+        self.units.stop_all().await;
+        if let Err(e) = self.member.leave().await {
+            tracing::warn!("could not leave the group cleanly (the others rebalance after session.timeout.ms): {e}");
+        }
+    }
+}
