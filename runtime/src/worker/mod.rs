@@ -19,6 +19,7 @@ mod status;
 mod topics;
 mod units;
 mod validate;
+mod validate_infos;
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -38,9 +39,8 @@ use crate::plugins::{AnyConnector, ConnectorKind, Registry};
 pub use lifecycle::{ChangeError, parse_offsets_body};
 pub use status::{ConnectorStatus, State, TargetState, TaskStatus};
 pub use units::UnitStatus;
-pub use validate::{
-    CONVERTER_KEYS, VERSION, config_infos, connector_config_def, connector_plugin_keys, enrich, validate_connector,
-};
+pub use validate::{CONVERTER_KEYS, VERSION, connector_config_def, connector_plugin_keys, enrich, validate_connector};
+pub use validate_infos::config_infos;
 
 use crate::transforms::TransformChain;
 use config::WorkerConfig;

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 pub use super::connector_def::{VERSION, connector_config_def};
 use crate::api::{ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, Importance, Props, Width};
@@ -39,12 +39,12 @@ pub const CONVERTER_KEYS: [&str; 3] = ["key.converter", "value.converter", "head
 
 /// A connector configuration checked key by key: the enriched definition, the values it was
 /// checked with (worker defaults for converters filled in), and every error per key.
-struct Checked {
-    def: ConfigDef,
-    props: Props,
-    extra: Vec<ConfigError>,
-    plugin_def: ConfigDef,
-    converters: Vec<(String, ConfigDef)>,
+pub(super) struct Checked {
+    pub(super) def: ConfigDef,
+    pub(super) props: Props,
+    pub(super) extra: Vec<ConfigError>,
+    pub(super) plugin_def: ConfigDef,
+    pub(super) converters: Vec<(String, ConfigDef)>,
 }
 
 fn sorted(mut v: Vec<&str>) -> Vec<String> {
@@ -283,7 +283,7 @@ fn common_def(registry: &Arc<Registry>, kind: ConnectorKind) -> ConfigDef {
     def
 }
 
-fn check(registry: &Arc<Registry>, plugin: &ConnectorPlugin, props: &Props, defaults: &Props) -> Checked {
+pub(super) fn check(registry: &Arc<Registry>, plugin: &ConnectorPlugin, props: &Props, defaults: &Props) -> Checked {
     let props = props.clone();
     let mut def = enrich(registry, common_def(registry, plugin.kind), &props);
     // The worker's converters are the defaults of the connector's converter keys, as Kafka
@@ -295,6 +295,19 @@ fn check(registry: &Arc<Registry>, plugin: &ConnectorPlugin, props: &Props, defa
     }
     let mut converters = Vec::new();
     for name in CONVERTER_KEYS {
+        // A converter class that does not resolve hides its version key, as Kafka's
+        // recommender does.
+        let version = format!("{name}.plugin.version");
+        let resolves = |c: &str| match name {
+            "header.converter" => registry.header_converter(c).is_ok(),
+            _ => registry.converter(c).is_ok(),
+        };
+        if let Some(given) = props.get(name).map(|c| c.trim()).filter(|c| !c.is_empty())
+            && !resolves(given)
+            && let Some(k) = def.key(&version).cloned()
+        {
+            def = def.define(k.hidden());
+        }
         let given = props.get(name).or_else(|| defaults.get(name));
         let Some(class) = given.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()) else { continue };
         let converter_def = match name {
@@ -306,7 +319,7 @@ fn check(registry: &Arc<Registry>, plugin: &ConnectorPlugin, props: &Props, defa
             def = def.define(k.default(VERSION).recommend(vec![VERSION.to_owned()]));
         }
         // Only a converter the connector names itself is checked here, as in Kafka.
-        if defaults.get(name).is_none_or(|d| d.trim() != class) {
+        if props.contains_key(name) {
             converters.push((name.to_owned(), converter_def));
         }
     }
@@ -329,12 +342,22 @@ impl Checked {
             errors.extend(e.0);
         }
         for (prefix, def) in &self.converters {
-            if let Err(e) = def.parse(&super::config::strip_prefix(&self.props, &format!("{prefix}."))) {
+            if let Err(e) = def.parse(&converter_props(&self.props, prefix)) {
                 errors.extend(e.0.into_iter().map(|e| ConfigError { key: format!("{prefix}.{}", e.key), ..e }));
             }
         }
         errors
     }
+}
+
+/// A converter's own settings from a connector config: the `<prefix>.` keys, with
+/// `converter.type` set to `key`, `value` or `header` unless given, as Kafka Connect validates
+/// them.
+pub(super) fn converter_props(props: &Props, prefix: &str) -> Props {
+    let mut own = super::config::strip_prefix(props, &format!("{prefix}."));
+    let kind = prefix.trim_end_matches(".converter");
+    own.entry("converter.type".to_owned()).or_insert_with(|| kind.to_owned());
+    own
 }
 
 /// Checks `props` against the common keys, the aliases' keys and the plugin's own definition.
@@ -375,68 +398,6 @@ pub fn validate_connector(registry: &Arc<Registry>, props: &Props) -> Result<Che
     }
     let tasks_max = props.get("tasks.max").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(1).max(1);
     Ok(CheckedConnector { name, plugin, tasks_max })
-}
-
-/// The ConfigInfos answer of `PUT /connector-plugins/{plugin}/config/validate` for a config
-/// naming `plugin`; `defaults` are the worker's converter settings, shown where the connector
-/// has none, as Kafka Connect 4.1 shows them.
-pub fn config_infos(registry: &Arc<Registry>, plugin: &ConnectorPlugin, props: &Props, defaults: &Props) -> Json {
-    let checked = check(registry, plugin, props, defaults);
-    let name = props.get("connector.class").cloned().unwrap_or_default();
-    let mut infos = checked.def.config_infos(&name, &checked.props);
-    add_errors(&mut infos, &checked.extra);
-    let mut parts = vec![checked.plugin_def.config_infos(&name, &checked.props)];
-    for (prefix, def) in &checked.converters {
-        let own = super::config::strip_prefix(&checked.props, &format!("{prefix}."));
-        parts.push(prefixed(def.config_infos(&name, &own), &format!("{prefix}.")));
-    }
-    for part in parts {
-        merge(&mut infos, part);
-    }
-    infos
-}
-
-fn add_errors(infos: &mut Json, errors: &[ConfigError]) {
-    let mut added = 0;
-    if let Some(configs) = infos["configs"].as_array_mut() {
-        for e in errors {
-            if let Some(c) = configs.iter_mut().find(|c| c["value"]["name"] == e.key.as_str())
-                && let Some(list) = c["value"]["errors"].as_array_mut()
-            {
-                list.push(json!(e.message));
-                added += 1;
-            }
-        }
-    }
-    infos["error_count"] = json!(infos["error_count"].as_u64().unwrap_or(0) + added);
-}
-
-/// Kafka's `prefixedConfigInfos`: a converter's keys under its prefix.
-fn prefixed(mut infos: Json, prefix: &str) -> Json {
-    for c in infos["configs"].as_array_mut().into_iter().flatten() {
-        for part in ["definition", "value"] {
-            if let Some(n) = c[part]["name"].as_str() {
-                c[part]["name"] = json!(format!("{prefix}{n}"));
-            }
-        }
-    }
-    infos
-}
-
-/// Kafka's `mergeConfigInfos`: counts add up, groups and configs append.
-fn merge(into: &mut Json, part: Json) {
-    let count = into["error_count"].as_u64().unwrap_or(0) + part["error_count"].as_u64().unwrap_or(0);
-    into["error_count"] = json!(count);
-    if let (Some(groups), Some(more)) = (into["groups"].as_array_mut(), part["groups"].as_array()) {
-        for g in more {
-            if !groups.contains(g) {
-                groups.push(g.clone());
-            }
-        }
-    }
-    if let (Some(configs), Some(more)) = (into["configs"].as_array_mut(), part["configs"].as_array()) {
-        configs.extend(more.iter().cloned());
-    }
 }
 
 /// The definitions of `GET /connector-plugins/{plugin}/config` for a connector: its own keys,

@@ -57,7 +57,7 @@ impl ConfigDef {
                     "definition": key.info(),
                     "value": {
                         "name": key.name, "value": value, "recommended_values": key.recommended,
-                        "errors": errs, "visible": true,
+                        "errors": errs, "visible": key.visible,
                     }
                 })
             })

@@ -222,7 +222,10 @@ fn java_number(n: f64) -> String {
 /// CLASS value by loading the class (so an alias reads back as the class's full name), and an
 /// unknown name is a parse error ("Class X could not be found.") with a null value.
 #[derive(Clone)]
-pub struct ClassCheck(pub Arc<dyn Fn(&str) -> Option<String> + Send + Sync>);
+pub struct ClassCheck(pub Arc<ResolveFn>);
+
+/// Resolves a class name to its canonical form, `None` when unknown.
+pub type ResolveFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 impl fmt::Debug for ClassCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -265,6 +268,9 @@ pub struct ConfigKey {
     pub error_name: Option<String>,
     /// For CLASS keys: which names exist (any name when `None`).
     pub classes: Option<ClassCheck>,
+    /// Whether a UI should show the key (Kafka's recommender `visible`), given the config it
+    /// was checked with.
+    pub visible: bool,
 }
 
 impl ConfigKey {
@@ -287,6 +293,7 @@ impl ConfigKey {
             validators: Vec::new(),
             error_name: None,
             classes: None,
+            visible: true,
         }
     }
     /// Sets the default.
@@ -335,6 +342,11 @@ impl ConfigKey {
     /// (CLASS keys).
     pub fn classes(mut self, resolve: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
         self.classes = Some(ClassCheck(Arc::new(resolve)));
+        self
+    }
+    /// Hides the key (a key that depends on another whose value is unusable).
+    pub fn hidden(mut self) -> Self {
+        self.visible = false;
         self
     }
     /// Whether the key has a default, null included.

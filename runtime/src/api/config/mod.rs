@@ -14,7 +14,7 @@ mod value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-pub use key::{CheckFn, ClassCheck, ConfigKey, ConfigType, Importance, Validator, Width};
+pub use key::{CheckFn, ClassCheck, ConfigKey, ConfigType, Importance, ResolveFn, Validator, Width};
 pub use value::{ConfigError, ConfigErrors, ConfigValue, Password};
 
 /// The declared keys of one plugin or of the worker.
