@@ -113,11 +113,33 @@ impl Worker {
         }
     }
 
-    /// Takes everything down: tasks cancelled (returned to await), connector instance stopped.
-    async fn take_down(name: &str, entry: &mut ConnectorEntry) -> Vec<super::Stopping> {
-        let stopping = Self::cancel_tasks(entry, |_, _| true);
-        Self::stop_instance(name, entry).await;
-        stopping
+    /// Starts what the target of connector `name` asks for, its instance started without the
+    /// connectors lock (a slow `start()` must not hold up status reads; changes are serialized
+    /// by the changes lock, so nothing else changes the entry meanwhile).
+    async fn bring_up_named(&self, name: &str) -> Result<(), ChangeError> {
+        let (class, config) = {
+            let mut connectors = self.connectors.lock().await;
+            let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+            if entry.target != TargetState::Started {
+                entry.tasks.clear();
+                return Ok(());
+            }
+            (entry.class, entry.config.clone())
+        };
+        let started = self.instantiate(name, class, &config).await;
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        self.install_instance(entry, started);
+        if let Err(e) = self.start_idle(name, entry) {
+            entry.failure = Some(e.to_string());
+        }
+        Ok(())
+    }
+
+    /// Takes everything down: tasks cancelled (returned to await) and the connector instance
+    /// taken out, to be stopped once the connectors lock is released.
+    fn take_down(entry: &mut ConnectorEntry) -> (Vec<super::Stopping>, Option<crate::plugins::AnyConnector>) {
+        (Self::cancel_tasks(entry, |_, _| true), entry.instance.take())
     }
 
     /// Creates or reconfigures a connector; `true` when it was created.
@@ -133,15 +155,16 @@ impl Worker {
             return self.create_locked(props, TargetState::Started).await.map(|()| true);
         }
         let checked = self.check(&props)?;
-        let stopping = {
+        let (stopping, instance) = {
             let mut connectors = self.connectors.lock().await;
             let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
-            let stopping = Self::take_down(name, entry).await;
+            let down = Self::take_down(entry);
             entry.kind = checked.plugin.kind;
             entry.class = checked.plugin.class;
             entry.config = props;
-            stopping
+            down
         };
+        Self::stop_instance(name, instance).await;
         let stuck = self.await_stopped(stopping).await;
         if !stuck.is_empty() {
             report_stuck(name, &stuck);
@@ -155,24 +178,9 @@ impl Worker {
             }
             return Ok(false);
         }
-        self.with_entry(name, |w, n, e| Box::pin(async move { w.bring_up(n, e).await })).await?;
+        self.bring_up_named(name).await?;
         tracing::info!(connector = %name, "connector reconfigured");
         Ok(false)
-    }
-
-    /// Runs `f` on the entry of `name` under the connectors lock.
-    async fn with_entry<T>(
-        &self,
-        name: &str,
-        f: impl for<'a> FnOnce(
-            &'a Worker,
-            &'a str,
-            &'a mut ConnectorEntry,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>,
-    ) -> Result<T, ChangeError> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
-        Ok(f(self, name, entry).await)
     }
 
     /// Changes keys of a connector's config (`None` removes the key), as `PATCH .../config`.
@@ -201,7 +209,7 @@ impl Worker {
             (Self::cancel_tasks(&mut entry, |_, _| true), entry)
         };
         report_stuck(name, &self.await_stopped(stopping).await);
-        Self::stop_instance(name, &mut entry).await;
+        Self::stop_instance(name, entry.instance.take()).await;
         tracing::info!(connector = %name, "connector deleted");
         Ok(())
     }
@@ -231,22 +239,22 @@ impl Worker {
     /// Resumes a paused or stopped connector (idempotent).
     pub async fn resume_connector(&self, name: &str) -> Result<(), ChangeError> {
         let _changes = self.changes.lock().await;
-        let mut connectors = self.connectors.lock().await;
-        let entry =
-            connectors.get_mut(name).ok_or_else(|| ChangeError::NotFound(format!("Unknown connector {name}")))?;
-        match entry.target {
-            TargetState::Started => return Ok(()),
-            TargetState::Paused => {
-                entry.target = TargetState::Started;
-                if entry.instance.is_none() {
-                    self.start_instance(name, entry).await;
-                }
+        let needs_instance = {
+            let mut connectors = self.connectors.lock().await;
+            let entry =
+                connectors.get_mut(name).ok_or_else(|| ChangeError::NotFound(format!("Unknown connector {name}")))?;
+            if entry.target == TargetState::Started {
+                return Ok(());
+            }
+            entry.target = TargetState::Started;
+            let needs = entry.instance.is_none();
+            if !needs {
                 self.start_idle(name, entry)?;
             }
-            TargetState::Stopped => {
-                entry.target = TargetState::Started;
-                self.bring_up(name, entry).await;
-            }
+            needs
+        };
+        if needs_instance {
+            self.bring_up_named(name).await?;
         }
         tracing::info!(connector = %name, "connector resumed");
         Ok(())
@@ -255,12 +263,13 @@ impl Worker {
     /// Stops a connector (KIP-980): tasks and connector shut down, task configs dropped.
     pub async fn stop_connector(&self, name: &str) -> Result<(), ChangeError> {
         let _changes = self.changes.lock().await;
-        let stopping = {
+        let (stopping, instance) = {
             let mut connectors = self.connectors.lock().await;
             let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
             entry.target = TargetState::Stopped;
-            Self::take_down(name, entry).await
+            Self::take_down(entry)
         };
+        Self::stop_instance(name, instance).await;
         let stuck = self.await_stopped(stopping).await;
         report_stuck(name, &stuck);
         if let Some(entry) = self.connectors.lock().await.get_mut(name) {
@@ -271,19 +280,28 @@ impl Worker {
         Ok(())
     }
 
-    /// Restarts the connector instance of `entry`. Tasks keep running when the restarted
-    /// connector asks for the same task configs; otherwise they are cancelled (returned, to be
-    /// awaited) and their slots replaced by the new configs.
-    async fn restart_instance(&self, name: &str, entry: &mut ConnectorEntry) -> Vec<super::Stopping> {
-        Self::stop_instance(name, entry).await;
+    /// Restarts the instance of connector `name`, stopping and starting it without the
+    /// connectors lock. Tasks keep running when the restarted connector asks for the same task
+    /// configs; otherwise they are cancelled (returned, to be awaited) and their slots replaced
+    /// by the new configs.
+    async fn restart_instance(&self, name: &str) -> Result<Vec<super::Stopping>, ChangeError> {
+        let (instance, class, config) = {
+            let mut connectors = self.connectors.lock().await;
+            let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+            (entry.instance.take(), entry.class, entry.config.clone())
+        };
+        Self::stop_instance(name, instance).await;
+        let started = self.instantiate(name, class, &config).await;
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
         let mut old = std::mem::take(&mut entry.tasks);
-        self.start_instance(name, entry).await;
+        self.install_instance(entry, started);
         let same = entry.failure.is_none()
             && entry.tasks.len() == old.len()
             && entry.tasks.iter().zip(&old).all(|(a, b)| a.config == b.config);
         if same {
             entry.tasks = old;
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let mut stopping = Vec::new();
         for (i, slot) in old.iter_mut().enumerate() {
@@ -292,7 +310,7 @@ impl Worker {
                 stopping.push((i, cancel, handle));
             }
         }
-        stopping
+        Ok(stopping)
     }
 
     /// Starts (target RUNNING) or marks PAUSED (target PAUSED) every task slot that is idle.
@@ -334,14 +352,14 @@ impl Worker {
     /// change), as a plain `POST /connectors/{name}/restart`.
     pub async fn restart_connector(&self, name: &str) -> Result<(), ChangeError> {
         let _changes = self.changes.lock().await;
-        let stopping = {
-            let mut connectors = self.connectors.lock().await;
-            let entry = connectors.get_mut(name).ok_or_else(|| unknown(name))?;
+        {
+            let connectors = self.connectors.lock().await;
+            let entry = connectors.get(name).ok_or_else(|| unknown(name))?;
             if entry.target == TargetState::Stopped {
                 return Ok(());
             }
-            self.restart_instance(name, entry).await
-        };
+        }
+        let stopping = self.restart_instance(name).await?;
         self.settle(name, stopping).await
     }
 
@@ -356,7 +374,7 @@ impl Worker {
         only_failed: bool,
     ) -> Result<super::ConnectorStatus, ChangeError> {
         let _changes = self.changes.lock().await;
-        let (plan, stopping) = {
+        let (plan, mut stopping, restart_connector) = {
             let mut connectors = self.connectors.lock().await;
             let entry = connectors.get_mut(name).ok_or_else(|| unknown(name))?;
             let mut plan = self.status_of(name, entry);
@@ -374,12 +392,12 @@ impl Worker {
                     t.state = State::Restarting;
                 }
             }
-            let mut stopping = Self::cancel_tasks(entry, |i, _| restart_tasks.get(i).copied().unwrap_or(false));
-            if restart_connector {
-                stopping.extend(self.restart_instance(name, entry).await);
-            }
-            (plan, stopping)
+            let stopping = Self::cancel_tasks(entry, |i, _| restart_tasks.get(i).copied().unwrap_or(false));
+            (plan, stopping, restart_connector)
         };
+        if restart_connector {
+            stopping.extend(self.restart_instance(name).await?);
+        }
         self.settle(name, stopping).await?;
         Ok(plan)
     }

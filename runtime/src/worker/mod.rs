@@ -170,11 +170,13 @@ impl Worker {
         })
     }
 
-    /// Starts the connector instance of `entry` and works out its task configs; a failure
-    /// marks the connector FAILED (as Kafka Connect does) rather than refusing it.
-    async fn start_instance(&self, name: &str, entry: &mut ConnectorEntry) {
+    /// Installs a started connector instance (or its failure) into `entry`: a failure marks
+    /// the connector FAILED (as Kafka Connect does) rather than refusing it. The instance is
+    /// started by [`Worker::instantiate`] without the connectors lock, so a slow `start()`
+    /// never holds up status reads.
+    fn install_instance(&self, entry: &mut ConnectorEntry, started: Result<units::Started, units::StartFailure>) {
         entry.failure = None;
-        match self.instantiate(name, entry.class, &entry.config).await {
+        match started {
             Ok(started) => {
                 entry.tasks = started
                     .task_configs
@@ -196,9 +198,16 @@ impl Worker {
         }
     }
 
-    /// Stops the connector instance of `entry`, if one runs.
-    async fn stop_instance(name: &str, entry: &mut ConnectorEntry) {
-        let stopped = match entry.instance.take() {
+    /// Starts the connector instance of `entry` (an entry outside the connectors map, or with
+    /// the lock held where no reader can wait: creation and shutdown only).
+    async fn start_instance(&self, name: &str, entry: &mut ConnectorEntry) {
+        let started = self.instantiate(name, entry.class, &entry.config).await;
+        self.install_instance(entry, started);
+    }
+
+    /// Stops a connector instance taken out of its entry (so without the connectors lock).
+    async fn stop_instance(name: &str, instance: Option<AnyConnector>) {
+        let stopped = match instance {
             Some(AnyConnector::Source(mut s)) => s.stop().await,
             Some(AnyConnector::Sink(mut s)) => s.stop().await,
             None => Ok(()),
@@ -436,9 +445,10 @@ impl Worker {
                 "tasks did not stop within task.shutdown.graceful.timeout.ms; abandoning them"
             );
         }
-        let mut connectors = self.connectors.lock().await;
-        for (name, c) in connectors.iter_mut() {
-            Self::stop_instance(name, c).await;
+        let instances: Vec<(String, Option<AnyConnector>)> =
+            self.connectors.lock().await.iter_mut().map(|(name, c)| (name.clone(), c.instance.take())).collect();
+        for (name, instance) in instances {
+            Self::stop_instance(&name, instance).await;
         }
         clean
     }

@@ -62,6 +62,36 @@ impl SourceTask for BoomTask {
     }
 }
 
+/// A connector whose `start()` and `stop()` take a while (a remote system being slow).
+#[derive(Debug, Default)]
+struct Slow;
+
+const SLOW: Duration = Duration::from_millis(1500);
+
+#[async_trait]
+impl Connector for Slow {
+    fn config_def(&self) -> ConfigDef {
+        ConfigDef::new()
+    }
+    async fn start(&mut self, _props: &Props) -> ConnectResult<()> {
+        tokio::time::sleep(SLOW).await;
+        Ok(())
+    }
+    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        Ok(Vec::new())
+    }
+    async fn stop(&mut self) -> ConnectResult<()> {
+        tokio::time::sleep(SLOW).await;
+        Ok(())
+    }
+}
+
+impl SourceConnector for Slow {
+    fn create_task(&self) -> Box<dyn SourceTask> {
+        Box::new(BoomTask::default())
+    }
+}
+
 #[derive(Debug)]
 struct Nothing;
 
@@ -82,6 +112,13 @@ pub(super) fn registry() -> Registry {
         kind: ConnectorKind::Source,
         task_class: "test.Task",
         factory: || AnyConnector::Source(Box::new(Boom)),
+    });
+    r.add_connector(ConnectorPlugin {
+        class: "test.SlowConnector",
+        aliases: &[],
+        kind: ConnectorKind::Source,
+        task_class: "test.Task",
+        factory: || AnyConnector::Source(Box::new(Slow)),
     });
     r.add_converter(ConverterPlugin {
         class: super::config::DEFAULT_CONVERTER,
@@ -151,4 +188,54 @@ impl crate::api::HeaderConverter for NoHeaders {
     fn to_connect_header(&self, _: &str, _: &str, _: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
         Ok(SchemaAndValue::null())
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_connector_start_or_stop_does_not_hold_up_status_reads() {
+    let mut r = registry();
+    r.add_header_converter(crate::plugins::HeaderConverterPlugin {
+        class: "test.Headers",
+        aliases: &[],
+        factory: |_| Ok(Box::new(NoHeaders)),
+        config_def: crate::api::ConfigDef::new,
+    });
+    let config = WorkerConfig::from_props(BTreeMap::from([
+        ("bootstrap.servers".into(), "127.0.0.1:1".into()),
+        ("header.converter".into(), "test.Headers".into()),
+    ]))
+    .unwrap();
+    let worker = Arc::new(Worker::new(
+        config,
+        Arc::new(r),
+        Arc::new(MemoryOffsetStore::default()),
+        "w",
+        CancellationToken::new(),
+    ));
+    let props = |name: &str| {
+        Props::from([("name".to_owned(), name.to_owned()), ("connector.class".to_owned(), "SlowConnector".to_owned())])
+    };
+    worker.start_connector(props("slow")).await.unwrap();
+    for change in ["restart", "stop", "resume", "put"] {
+        let w = worker.clone();
+        let p = props("slow");
+        let busy = tokio::spawn(async move {
+            match change {
+                "restart" => w.restart_connector("slow").await,
+                "stop" => w.stop_connector("slow").await,
+                "resume" => w.resume_connector("slow").await,
+                _ => w.put_connector_config("slow", p).await.map(drop),
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let t0 = std::time::Instant::now();
+        assert!(worker.status("slow").await.is_some());
+        assert_eq!(worker.statuses().await.len(), 1);
+        assert!(
+            t0.elapsed() < Duration::from_millis(500),
+            "{change}: status waited {:?} for the connector",
+            t0.elapsed()
+        );
+        busy.await.unwrap().unwrap();
+    }
+    assert!(worker.shutdown().await);
 }
