@@ -4,8 +4,8 @@
 //! (`BENCH_RECORDS` sets the record count, default 1000000; `BENCH_ROUNDS` the rounds, default
 //! 5; `KAFKA_BOOTSTRAP_SERVERS` the broker).
 //!
-//! For each source (datagen `orders` and a file of 100-byte lines, both with the JSON converter
-//! and schemas enabled), a warm-up run of the connector writes N records, which are read back:
+//! For each source (datagen `orders`, the same with a chain of five transforms, and a file of
+//! 100-byte lines, all with the JSON converter and schemas enabled), a warm-up run of the connector writes N records, which are read back:
 //! those key/value bytes are what the bare rdkafka `BaseProducer` sends, with the same settings
 //! (idempotent, acks=all, linger.ms=5). Then Tributary (an in-process worker in a fresh child
 //! process, as the binary runs it) and the bare producer each write N records to a fresh topic,
@@ -49,6 +49,7 @@ fn registry() -> Arc<Registry> {
     let mut r = Registry::new();
     tributary_converters::register(&mut r);
     tributary_connectors::register(&mut r);
+    tributary_runtime::transforms::register(&mut r);
     Arc::new(r)
 }
 
@@ -299,7 +300,7 @@ fn main() {
     println!("| run | records | records/s | MB/s | CPU µs/record | records/s ratio to bare producer |");
     println!("|---|---|---|---|---|---|");
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
-    let (mut datagen, mut file) = (Vec::new(), Vec::new());
+    let (mut datagen, mut file, mut smt) = (Vec::new(), Vec::new(), Vec::new());
     rt.block_on(async {
         for round in 0..rounds {
             let first = round % 2 == 0;
@@ -322,6 +323,37 @@ fn main() {
             )
             .await;
             datagen.push(r);
+            let r = compare(
+                &bootstrap,
+                "datagen-orders-5-transforms",
+                |t| {
+                    props(&[
+                        ("name", &unique_name("bench-smt")),
+                        ("connector.class", "DatagenConnector"),
+                        ("kafka.topic", t),
+                        ("quickstart", "orders"),
+                        ("max.interval", "0"),
+                        ("iterations", &n.to_string()),
+                        ("random.seed", "1"),
+                        ("transforms", "insert,rename,mask,tokey,extract"),
+                        ("transforms.insert.type", "org.apache.kafka.connect.transforms.InsertField$Value"),
+                        ("transforms.insert.static.field", "origin"),
+                        ("transforms.insert.static.value", "bench"),
+                        ("transforms.rename.type", "org.apache.kafka.connect.transforms.ReplaceField$Value"),
+                        ("transforms.rename.renames", "orderunits:units"),
+                        ("transforms.mask.type", "org.apache.kafka.connect.transforms.MaskField$Value"),
+                        ("transforms.mask.fields", "itemid"),
+                        ("transforms.tokey.type", "org.apache.kafka.connect.transforms.ValueToKey"),
+                        ("transforms.tokey.fields", "orderid"),
+                        ("transforms.extract.type", "org.apache.kafka.connect.transforms.ExtractField$Key"),
+                        ("transforms.extract.field", "orderid"),
+                    ])
+                },
+                n,
+                first,
+            )
+            .await;
+            smt.push(r);
             let path = input.to_str().unwrap().to_owned();
             let r = compare(
                 &bootstrap,
@@ -342,8 +374,9 @@ fn main() {
         }
     });
     println!(
-        "\nmedian ratio over {rounds} rounds: datagen-orders {:.2}, file-lines {:.2}",
+        "\nmedian ratio over {rounds} rounds: datagen-orders {:.2}, datagen-orders-5-transforms {:.2}, file-lines {:.2}",
         median(datagen),
+        median(smt),
         median(file)
     );
 }

@@ -146,6 +146,10 @@ pub(crate) async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
     // Swagger UI at /docs when the worker file asks for it (a Tributary key).
     let docs = worker.config().props.get("rest.docs.enable").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     let urls = serve_rest(worker.clone(), &rest, docs, cancel.clone()).await?;
+    // Connectors that ask for new task configs (new tables, new topics) get them applied here.
+    let reconfigurations = worker.clone();
+    let until = cancel.child_token();
+    tokio::spawn(async move { reconfigurations.serve_reconfigurations(until).await });
     let n = connectors.len();
     let started_connectors = start_connectors(&worker, connectors).await;
     if let Err(e) = started_connectors {

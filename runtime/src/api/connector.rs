@@ -19,12 +19,71 @@ use super::record::{OffsetMap, RecordMetadata, SinkRecord, SourceRecord, TopicPa
 /// A connector's or task's configuration as strings, the form Kafka Connect stores.
 pub type Props = BTreeMap<String, String>;
 
+/// Connectors that asked for new task configs, until the runtime takes the requests: one
+/// entry per connector however often it asks, so the set is bounded by the connector count.
+#[derive(Debug, Default)]
+pub struct ReconfigurationRequests {
+    pending: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    notify: tokio::sync::Notify,
+}
+
+impl ReconfigurationRequests {
+    /// Records that `connector` wants its task configs recomputed.
+    pub fn request(&self, connector: &str) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.insert(connector.to_owned());
+        }
+        self.notify.notify_one();
+    }
+
+    /// Waits for requests and takes them all.
+    pub async fn next(&self) -> Vec<String> {
+        loop {
+            let taken: Vec<String> = match self.pending.lock() {
+                Ok(mut p) => std::mem::take(&mut *p).into_iter().collect(),
+                Err(_) => Vec::new(),
+            };
+            if !taken.is_empty() {
+                return taken;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// What the runtime offers a connector instance (Kafka Connect's `ConnectorContext`).
+#[derive(Clone, Debug)]
+pub struct ConnectorContext {
+    /// Connector name.
+    pub connector: String,
+    requests: Arc<ReconfigurationRequests>,
+}
+
+impl ConnectorContext {
+    /// A context whose requests go to `requests`.
+    pub fn new(connector: impl Into<String>, requests: Arc<ReconfigurationRequests>) -> Self {
+        Self { connector: connector.into(), requests }
+    }
+
+    /// Asks the runtime to call [`Connector::task_configs`] again and, if the answer changed
+    /// (new tables, new topics), to replace the tasks with the new ones. Cheap and safe to call
+    /// from any thread, as often as needed: requests coalesce.
+    pub fn request_task_reconfiguration(&self) {
+        self.requests.request(&self.connector);
+    }
+}
+
 /// What every connector does: declare its configuration and split its work into tasks.
 #[async_trait]
 pub trait Connector: Send + Sync {
     /// The plugin's version.
     fn version(&self) -> &'static str {
         env!("CARGO_PKG_VERSION")
+    }
+    /// Hands the instance its context before [`Connector::start`]; keep it to ask for task
+    /// reconfiguration later (e.g. from a monitoring task the connector runs).
+    fn initialize(&mut self, ctx: ConnectorContext) {
+        let _ = ctx;
     }
     /// Every key the connector reads.
     fn config_def(&self) -> ConfigDef;

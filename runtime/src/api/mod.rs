@@ -15,8 +15,8 @@ pub use config::{
     Width,
 };
 pub use connector::{
-    Connector, FixedOffsetReader, OffsetReader, Props, SinkConnector, SinkOffsets, SinkTask, SinkTaskContext,
-    SourceConnector, SourceTask, SourceTaskContext,
+    Connector, ConnectorContext, FixedOffsetReader, OffsetReader, Props, ReconfigurationRequests, SinkConnector,
+    SinkOffsets, SinkTask, SinkTaskContext, SourceConnector, SourceTask, SourceTaskContext,
 };
 pub use converter::{Converter, ConverterFactory, HeaderConverter, SchemaAndValue};
 pub use error::{ConnectError, ConnectResult, ErrorKind};

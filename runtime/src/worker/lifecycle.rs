@@ -5,8 +5,10 @@
 //! drain, and a task is never started while its previous instance still runs.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
+use tokio_util::sync::CancellationToken;
 
 use super::converters::TaskConverters;
 use super::status::{State, TargetState, TaskStatus};
@@ -400,6 +402,70 @@ impl Worker {
         }
         self.settle(name, stopping).await?;
         Ok(plan)
+    }
+
+    /// Asks connector `name`'s running instance for its task configs again (it requested it
+    /// through its `ConnectorContext`) and, when they changed, replaces its tasks: the old ones
+    /// drain and stop first, so no task runs twice, as Kafka Connect's standalone herder does.
+    /// Answers whether the tasks were replaced.
+    pub async fn reconfigure_tasks(&self, name: &str) -> Result<bool, ChangeError> {
+        let _changes = self.changes.lock().await;
+        let stopping = {
+            let mut connectors = self.connectors.lock().await;
+            // Deleted, paused or stopped meanwhile: nothing to do (resuming computes configs).
+            let Some(entry) = connectors.get_mut(name) else { return Ok(false) };
+            let Some(instance) = entry.instance.as_ref().filter(|_| entry.target == TargetState::Started) else {
+                return Ok(false);
+            };
+            let task_class = self.registry.connector(entry.class).map(|p| p.task_class).unwrap_or_default();
+            let configs = match super::units::current_task_configs(instance, task_class, &entry.resolved) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(connector = %name, "connector failed to give new task configs: {}", e.chain());
+                    entry.failure = Some(e.chain());
+                    return Ok(false);
+                }
+            };
+            if configs.len() == entry.tasks.len() && configs.iter().zip(&entry.tasks).all(|(c, t)| *c == t.config) {
+                tracing::debug!(connector = %name, "task reconfiguration requested; task configs unchanged");
+                return Ok(false);
+            }
+            let stopping = Self::cancel_tasks(entry, |_, _| true);
+            entry.tasks = configs
+                .into_iter()
+                .map(|config| super::TaskSlot {
+                    config,
+                    status: Arc::new(std::sync::Mutex::new(super::TaskStatus::new(State::Unassigned, &self.worker_id))),
+                    running: None,
+                })
+                .collect();
+            tracing::info!(connector = %name, tasks = entry.tasks.len(), "task configs changed; restarting the connector's tasks");
+            stopping
+        };
+        self.settle(name, stopping).await?;
+        Ok(true)
+    }
+
+    /// Serves the task reconfigurations connectors request, until `cancel`: the standalone
+    /// herder's loop (a distributed herder takes [`Worker::reconfiguration_requests`] itself).
+    pub async fn serve_reconfigurations(&self, cancel: CancellationToken) {
+        loop {
+            let names = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return,
+                names = self.reconfigurations.next() => names,
+            };
+            for name in names {
+                if let Err(e) = self.reconfigure_tasks(&name).await {
+                    tracing::warn!(connector = %name, "task reconfiguration failed: {e}");
+                }
+            }
+        }
+    }
+
+    /// The requests connectors make for new task configs.
+    pub fn reconfiguration_requests(&self) -> Arc<crate::api::ReconfigurationRequests> {
+        self.reconfigurations.clone()
     }
 
     /// Restarts one task.

@@ -115,6 +115,8 @@ pub struct Worker {
     cluster_id: std::sync::OnceLock<String>,
     /// Connectors and tasks run one by one for a distributed herder.
     units: units::Units,
+    /// Connectors that asked for new task configs ([`crate::api::ConnectorContext`]).
+    reconfigurations: Arc<crate::api::ReconfigurationRequests>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -143,6 +145,7 @@ impl Worker {
             changes: tokio::sync::Mutex::new(()),
             cluster_id: std::sync::OnceLock::new(),
             units: units::Units::default(),
+            reconfigurations: Arc::default(),
         }
     }
 

@@ -55,10 +55,47 @@ impl SourceTask for BoomTask {
         if self.mode == "panic" {
             panic!("the task's poll went wrong");
         }
+        if self.mode == "idle" {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            return Ok(Vec::new());
+        }
         Err(ConnectError::fatal("the upstream system refused the login"))
     }
     async fn stop(&mut self) -> ConnectResult<()> {
         Ok(())
+    }
+}
+
+/// A connector whose task count follows [`GROWING_TASKS`] and that asks for reconfiguration
+/// when told to (as a connector watching tables or topics does).
+#[derive(Debug, Default)]
+struct Growing;
+
+static GROWING_TASKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+static GROWING_CTX: std::sync::Mutex<Option<crate::api::ConnectorContext>> = std::sync::Mutex::new(None);
+
+#[async_trait]
+impl Connector for Growing {
+    fn config_def(&self) -> ConfigDef {
+        ConfigDef::new()
+    }
+    fn initialize(&mut self, ctx: crate::api::ConnectorContext) {
+        *GROWING_CTX.lock().unwrap() = Some(ctx);
+    }
+    async fn start(&mut self, _props: &Props) -> ConnectResult<()> {
+        Ok(())
+    }
+    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        let n = GROWING_TASKS.load(std::sync::atomic::Ordering::SeqCst);
+        Ok((0..n)
+            .map(|i| Props::from([("table".to_owned(), format!("t{i}")), ("mode".to_owned(), "idle".to_owned())]))
+            .collect())
+    }
+}
+
+impl SourceConnector for Growing {
+    fn create_task(&self) -> Box<dyn SourceTask> {
+        Box::new(BoomTask::default())
     }
 }
 
@@ -112,6 +149,13 @@ pub(super) fn registry() -> Registry {
         kind: ConnectorKind::Source,
         task_class: "test.Task",
         factory: || AnyConnector::Source(Box::new(Boom)),
+    });
+    r.add_connector(ConnectorPlugin {
+        class: "test.GrowingConnector",
+        aliases: &[],
+        kind: ConnectorKind::Source,
+        task_class: "test.Task",
+        factory: || AnyConnector::Source(Box::new(Growing)),
     });
     r.add_connector(ConnectorPlugin {
         class: "test.SlowConnector",
@@ -238,4 +282,61 @@ async fn a_slow_connector_start_or_stop_does_not_hold_up_status_reads() {
         busy.await.unwrap().unwrap();
     }
     assert!(worker.shutdown().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connector_asking_for_reconfiguration_gets_its_new_tasks() {
+    let mut r = registry();
+    r.add_header_converter(crate::plugins::HeaderConverterPlugin {
+        class: "test.Headers",
+        aliases: &[],
+        factory: |_| Ok(Box::new(NoHeaders)),
+        config_def: crate::api::ConfigDef::new,
+    });
+    let config = WorkerConfig::from_props(BTreeMap::from([
+        ("bootstrap.servers".into(), "127.0.0.1:1".into()),
+        ("header.converter".into(), "test.Headers".into()),
+    ]))
+    .unwrap();
+    let cancel = CancellationToken::new();
+    let worker =
+        Arc::new(Worker::new(config, Arc::new(r), Arc::new(MemoryOffsetStore::default()), "w", cancel.clone()));
+    let serving = {
+        let (w, c) = (worker.clone(), cancel.child_token());
+        tokio::spawn(async move { w.serve_reconfigurations(c).await })
+    };
+    let props = Props::from([
+        ("name".to_owned(), "growing".to_owned()),
+        ("connector.class".to_owned(), "GrowingConnector".to_owned()),
+        ("tasks.max".to_owned(), "5".to_owned()),
+    ]);
+    worker.start_connector(props).await.unwrap();
+    let tasks = || async { worker.status("growing").await.unwrap().tasks };
+    assert_eq!(tasks().await.len(), 1);
+    let ctx = GROWING_CTX.lock().unwrap().clone().unwrap();
+    assert_eq!(ctx.connector, "growing");
+
+    // The same answer: nothing restarts.
+    ctx.request_task_reconfiguration();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(tasks().await.len(), 1);
+
+    // New tables appear: the connector asks, and three tasks run.
+    GROWING_TASKS.store(3, std::sync::atomic::Ordering::SeqCst);
+    ctx.request_task_reconfiguration();
+    ctx.request_task_reconfiguration();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let t = tasks().await;
+        if t.len() == 3 && t.iter().all(|s| s.state == State::Running) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "tasks after reconfiguration: {t:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let configs = worker.task_configs("growing").await.unwrap();
+    assert_eq!(configs[2].get("table").map(String::as_str), Some("t2"));
+    assert!(worker.shutdown().await);
+    cancel.cancel();
+    serving.await.unwrap();
 }

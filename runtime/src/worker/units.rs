@@ -89,6 +89,11 @@ impl Worker {
             }
         };
         let mut instance = (plugin.factory)();
+        let ctx = crate::api::ConnectorContext::new(name, self.reconfigurations.clone());
+        match &mut instance {
+            AnyConnector::Source(c) => c.initialize(ctx),
+            AnyConnector::Sink(c) => c.initialize(ctx),
+        }
         let configs = match &mut instance {
             AnyConnector::Source(c) => match c.start(&resolved).await {
                 Ok(()) => c.task_configs(tasks_max),
@@ -101,19 +106,7 @@ impl Worker {
         };
         match configs {
             Ok(configs) => {
-                let task_configs = configs
-                    .into_iter()
-                    .map(|mut tp| {
-                        tp.insert("task.class".to_owned(), plugin.task_class.to_owned());
-                        // Sink tasks read topics from their own config, as in Kafka Connect.
-                        for k in ["topics", "topics.regex"] {
-                            if let Some(v) = resolved.get(k) {
-                                tp.entry(k.to_owned()).or_insert_with(|| v.clone());
-                            }
-                        }
-                        tp
-                    })
-                    .collect();
+                let task_configs = decorate_task_configs(plugin.task_class, &resolved, configs);
                 Ok(Started { instance, resolved, task_configs })
             }
             Err(e) => {
@@ -365,3 +358,34 @@ fn unit(instance: Option<AnyConnector>, state: State, trace: Option<String>) -> 
 #[cfg(test)]
 #[path = "units_tests.rs"]
 mod tests;
+
+/// Task configs as the runtime stores them: each with `task.class`, and a sink's `topics` /
+/// `topics.regex` (sink tasks read them from their own config, as in Kafka Connect).
+pub(super) fn decorate_task_configs(task_class: &str, resolved: &Props, configs: Vec<Props>) -> Vec<Props> {
+    configs
+        .into_iter()
+        .map(|mut tp| {
+            tp.insert("task.class".to_owned(), task_class.to_owned());
+            for k in ["topics", "topics.regex"] {
+                if let Some(v) = resolved.get(k) {
+                    tp.entry(k.to_owned()).or_insert_with(|| v.clone());
+                }
+            }
+            tp
+        })
+        .collect()
+}
+
+/// The task configs a running connector instance asks for now, decorated as at start.
+pub(super) fn current_task_configs(
+    instance: &AnyConnector,
+    task_class: &str,
+    resolved: &Props,
+) -> crate::api::ConnectResult<Vec<Props>> {
+    let tasks_max = resolved.get("tasks.max").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(1).max(1);
+    let configs = match instance {
+        AnyConnector::Source(c) => c.task_configs(tasks_max)?,
+        AnyConnector::Sink(c) => c.task_configs(tasks_max)?,
+    };
+    Ok(decorate_task_configs(task_class, resolved, configs))
+}
