@@ -247,6 +247,30 @@ impl Worker {
     }
 
     /// The connector units running here, with their states.
+    /// The task configs the running connector unit `name` asks for now (after it requested a
+    /// reconfiguration), with config provider values put back as placeholders; `None` when it
+    /// does not run here or cannot answer (logged).
+    pub(crate) async fn connector_unit_task_configs(&self, name: &str, config: &Props) -> Option<Vec<Props>> {
+        let resolved = match ConfigProviders::from_worker_props(&self.config.props).and_then(|p| p.resolve(config)) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(connector = %name, "cannot resolve the connector's config for new task configs: {}", e.chain());
+                return None;
+            }
+        };
+        let class = config.get("connector.class").map(String::as_str).unwrap_or_default();
+        let task_class = self.registry.connector(class).map(|p| p.task_class).unwrap_or_default();
+        let units = self.units.connectors.lock().await;
+        let instance = units.get(name)?.instance.as_ref()?;
+        match current_task_configs(instance, task_class, &resolved) {
+            Ok(configs) => Some(configs.iter().map(|t| reverse_transform(config, t)).collect()),
+            Err(e) => {
+                tracing::error!(connector = %name, "connector failed to give new task configs: {}", e.chain());
+                None
+            }
+        }
+    }
+
     pub(crate) async fn connector_units(&self) -> BTreeMap<String, UnitStatus> {
         self.units.connectors.lock().await.iter().map(|(n, u)| (n.clone(), u.status.clone())).collect()
     }

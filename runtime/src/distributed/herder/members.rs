@@ -72,6 +72,7 @@ impl Membership {
         async {
             let mut events = self.member.subscribe();
             let mut config_updates = self.inner.configs.updates();
+            let reconfigurations = self.inner.worker.reconfiguration_requests();
             let mut ticks = tokio::time::interval(STATUS_INTERVAL);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -97,6 +98,7 @@ impl Membership {
                         self.on_config_update().await;
                     }
                     _ = ticks.tick() => self.units.tick().await,
+                    names = reconfigurations.next() => self.units.reconfigure(names).await,
                 }
             }
             self.stop().await;

@@ -201,6 +201,20 @@ impl Units {
         Status { state: to_stored(state), trace, worker_id: self.inner.cfg.worker_id.clone(), generation }
     }
 
+    /// Connectors running here asked for new task configs: those that changed are published,
+    /// and the tasks follow once the config topic has them.
+    pub(super) async fn reconfigure(&mut self, names: Vec<String>) {
+        for name in names {
+            if !self.connectors.contains(&name) {
+                continue;
+            }
+            let Some(config) = self.applied.connector_configs.get(&name).cloned() else { continue };
+            if let Some(configs) = self.inner.worker.connector_unit_task_configs(&name, &config).await {
+                self.maybe_publish(&name, configs).await;
+            }
+        }
+    }
+
     /// Queues the task configs a connector generated when they differ from the committed ones.
     async fn maybe_publish(&mut self, name: &str, configs: Vec<Props>) {
         let committed = self.applied.task_counts.contains_key(name) && !self.applied.inconsistent.contains(name);
