@@ -139,7 +139,9 @@ pub(crate) struct ConfigKeyInfo {
     default_value: Option<String>,
     importance: String,
     documentation: String,
-    group: String,
+    /// The key's group; null when it has none.
+    #[schema(nullable)]
+    group: Option<String>,
     width: String,
     display_name: String,
     dependents: Vec<String>,
