@@ -80,6 +80,7 @@ pub(crate) async fn run(args: DistributedArgs) -> anyhow::Result<()> {
         tokio::select! {
             biased;
             _ = run::shutdown_signal() => return anyhow::Ok(()),
+            reason = herder.failed() => bail!(reason),
             _ = joined => {}
         }
         tracing::info!(
@@ -90,8 +91,10 @@ pub(crate) async fn run(args: DistributedArgs) -> anyhow::Result<()> {
             "Tributary distributed worker ready"
         );
         tributary_rest_api::set_ready();
-        run::shutdown_signal().await;
-        anyhow::Ok(())
+        tokio::select! {
+            _ = run::shutdown_signal() => anyhow::Ok(()),
+            reason = herder.failed() => Err(anyhow!(reason)),
+        }
     }
     .await;
     tracing::info!("stopping: tasks store their offsets, then the worker leaves the group");

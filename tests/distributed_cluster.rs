@@ -11,146 +11,20 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{WorkerProcess, wait_until, write_props};
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
-use serde_json::{Value, json};
+use common::cluster::{Cluster, call, change, read_values, spread};
+use common::wait_until;
+use serde_json::json;
 use tributary_testcontainers::{TestEnv, create_topic, unique_name};
-
-/// One request with curl: (status, JSON body or Null).
-fn call(method: &str, url: &str, body: Option<&str>) -> (u16, Value) {
-    let mut cmd = Command::new("curl");
-    cmd.args(["-s", "-m", "60", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]);
-    if let Some(b) = body {
-        cmd.args(["-H", "Content-Type: application/json", "--data-binary", b]);
-    }
-    let out = cmd.output().expect("curl runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    let json = if body.trim().is_empty() { Value::Null } else { serde_json::from_str(body).unwrap_or(json!(body)) };
-    (code.trim().parse().unwrap_or(0), json)
-}
-
-/// A change, retried while the cluster answers 409 (a rebalance runs), as clients do.
-fn change(method: &str, url: &str, body: Option<&str>, expected: u16) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (s, v) = call(method, url, body);
-        if s == expected {
-            return v;
-        }
-        assert!(s == 409 && Instant::now() < deadline, "{method} {url} answered {s}: {v}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A three-worker cluster.
-struct Cluster {
-    workers: Vec<WorkerProcess>,
-    ports: Vec<u16>,
-}
-
-impl Cluster {
-    fn start(dir: &Path, bootstrap: &str) -> Self {
-        let group = unique_name("dist-group");
-        let mut workers = Vec::new();
-        let mut ports = Vec::new();
-        for i in 0..3 {
-            let port = free_port();
-            let props = write_props(
-                &dir.join(format!("worker-{i}.properties")),
-                &[
-                    ("bootstrap.servers", bootstrap),
-                    ("group.id", &group),
-                    ("config.storage.topic", &format!("{group}-configs")),
-                    ("offset.storage.topic", &format!("{group}-offsets")),
-                    ("status.storage.topic", &format!("{group}-status")),
-                    ("config.storage.replication.factor", "1"),
-                    ("offset.storage.replication.factor", "1"),
-                    ("status.storage.replication.factor", "1"),
-                    ("listeners", &format!("http://127.0.0.1:{port}")),
-                    ("heartbeat.interval.ms", "1000"),
-                    ("session.timeout.ms", "6000"),
-                    ("scheduled.rebalance.max.delay.ms", "3000"),
-                    ("offset.flush.interval.ms", "500"),
-                ],
-            );
-            let log = dir.join(format!("worker-{i}.log"));
-            let child = common::tributary()
-                .arg("distributed")
-                .arg(&props)
-                .env("TRIBUTARY_LOG", "info")
-                .stdout(Stdio::null())
-                .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
-                .spawn()
-                .unwrap();
-            let mut w = WorkerProcess { child, log };
-            // One at a time: the first is the leader.
-            w.wait_log("Tributary distributed worker ready", Duration::from_secs(60));
-            workers.push(w);
-            ports.push(port);
-        }
-        Self { workers, ports }
-    }
-
-    fn url(&self, i: usize, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.ports[i])
-    }
-
-    fn id(&self, i: usize) -> String {
-        format!("127.0.0.1:{}", self.ports[i])
-    }
-
-    /// Index of the worker whose latest join made it leader.
-    fn leader(&self) -> usize {
-        (0..self.workers.len())
-            .find(|i| {
-                let log = self.workers[*i].log_text();
-                log.lines().rev().find(|l| l.contains("joined group as")).is_some_and(|l| l.contains("as leader"))
-            })
-            .expect("a leader")
-    }
-
-    /// Status of `name` as worker `i` answers it.
-    fn status(&self, i: usize, name: &str) -> Value {
-        call("GET", &self.url(i, &format!("/connectors/{name}/status")), None).1
-    }
-
-    fn logs(&self) -> String {
-        self.workers.iter().enumerate().map(|(i, w)| format!("--- worker {i}\n{}", w.log_text())).collect()
-    }
-}
-
-/// Task counts per worker id when every one of `tasks` tasks is RUNNING.
-fn spread(status: &Value, tasks: usize) -> Option<BTreeMap<String, usize>> {
-    let list = status["tasks"].as_array()?;
-    if list.len() != tasks || list.iter().any(|t| t["state"] != "RUNNING") || status["connector"]["state"] != "RUNNING"
-    {
-        return None;
-    }
-    let mut out = BTreeMap::new();
-    for t in list {
-        *out.entry(t["worker_id"].as_str()?.to_owned()).or_insert(0) += 1;
-    }
-    Some(out)
-}
 
 #[test]
 fn six_tasks_spread_two_per_worker_and_any_worker_serves_the_api() {
     let Some(bootstrap) = TestEnv::get().kafka() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let cluster = Cluster::start(dir.path(), bootstrap);
+    let cluster = Cluster::start(dir.path(), bootstrap, 3);
     let leader = cluster.leader();
     let follower = (leader + 1) % 3;
     let other = (leader + 2) % 3;
@@ -230,32 +104,6 @@ fn six_tasks_spread_two_per_worker_and_any_worker_serves_the_api() {
     assert!(!cluster.logs().contains(" ERROR "), "errors logged:\n{}", cluster.logs());
 }
 
-/// Every value in `topic`, read from the beginning to the current end.
-fn read_values(bootstrap: &str, topic: &str) -> Vec<String> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("dist-reader"))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
-    let mut ends = BTreeMap::new();
-    for p in md.topics()[0].partitions() {
-        ends.insert(p.id(), consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(10)).unwrap().1);
-    }
-    let total: i64 = ends.values().sum();
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while (out.len() as i64) < total && Instant::now() < deadline {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(500)) {
-            out.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
-        }
-    }
-    out
-}
-
 #[test]
 fn a_killed_followers_tasks_move_after_the_session_timeout_and_the_scheduled_delay_and_nothing_is_lost() {
     kill_one_worker(false);
@@ -270,7 +118,7 @@ fn a_killed_leaders_tasks_move_after_the_session_timeout_and_nothing_is_lost() {
 fn kill_one_worker(kill_leader: bool) {
     let Some(bootstrap) = TestEnv::get().kafka() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let mut cluster = Cluster::start(dir.path(), bootstrap);
+    let mut cluster = Cluster::start(dir.path(), bootstrap, 3);
     let topic = unique_name("dist-file");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(create_topic(bootstrap, &topic, 1)).unwrap();

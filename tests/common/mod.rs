@@ -1,6 +1,8 @@
 //! Helpers for end-to-end tests: run the `tributary` binary as a real process.
 #![allow(dead_code)]
 
+pub(crate) mod cluster;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -68,6 +68,18 @@ struct TaskSlot {
     running: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
 }
 
+/// Marks a task RUNNING once its `start()` returned (Kafka Connect's `onStartup`).
+pub(crate) struct Started(Arc<Mutex<TaskStatus>>);
+
+impl Started {
+    pub(crate) fn mark(self) {
+        let mut status = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if status.state == State::Unassigned {
+            status.state = State::Running;
+        }
+    }
+}
+
 /// What a task does to each record between the connector and Kafka: transforms, converters,
 /// and the error policy for records that fail them.
 struct TaskStages {
@@ -229,7 +241,7 @@ impl Worker {
             errors: ErrorPolicy::from_config(&entry.resolved),
         };
         let slot = &mut entry.tasks[index];
-        let status = Arc::new(Mutex::new(TaskStatus::new(State::Running, &self.worker_id)));
+        let status = Arc::new(Mutex::new(TaskStatus::new(State::Unassigned, &self.worker_id)));
         slot.status = status.clone();
         let cancel = self.cancel.child_token();
         let id = TaskId { connector: name.to_owned(), task: index };
@@ -288,6 +300,8 @@ impl Worker {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// Spawns a task: UNASSIGNED until its `start()` returned, RUNNING from then on (Kafka
+    /// Connect's `onStartup`), UNASSIGNED again once stopped, FAILED with the trace on error.
     fn spawn_task(
         &self,
         id: TaskId,
@@ -323,7 +337,7 @@ impl Worker {
                     value_buf: Vec::new(),
                     topics: notes,
                 };
-                runner.run(cancel).boxed()
+                runner.run(cancel, Started(status.clone())).boxed()
             }
             AnyConnector::Sink(c) => {
                 span.record("kind", "sink");
@@ -342,7 +356,7 @@ impl Worker {
                     worker: self.config.clone(),
                     topics: notes,
                 };
-                runner.run(cancel).boxed()
+                runner.run(cancel, Started(status.clone())).boxed()
             }
         };
         Ok(self.tracker.spawn(

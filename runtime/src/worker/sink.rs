@@ -46,10 +46,14 @@ pub(crate) struct SinkRunner {
 }
 
 impl SinkRunner {
-    pub(crate) async fn run(mut self, cancel: CancellationToken) -> ConnectResult<()> {
+    pub(crate) async fn run(mut self, cancel: CancellationToken, started: super::Started) -> ConnectResult<()> {
         let ctx = SinkTaskContext { connector: self.id.connector.clone(), task: self.id.task };
+        // "starting" and "stopped" bracket the task instance's whole life (operators and the
+        // rolling-restart test read them).
+        tracing::info!("sink task starting");
         self.task.start(ctx, &self.props).await?;
         self.subscribe()?;
+        started.mark();
         tracing::info!("sink task started");
         let mut current = SinkOffsets::new();
         let result = self.consume_loop(&cancel, &mut current).await;

@@ -122,13 +122,17 @@ impl Committable {
 }
 
 impl SourceRunner {
-    pub(crate) async fn run(mut self, cancel: CancellationToken) -> ConnectResult<()> {
+    pub(crate) async fn run(mut self, cancel: CancellationToken, started: super::Started) -> ConnectResult<()> {
         let ctx = SourceTaskContext {
             connector: self.id.connector.clone(),
             task: self.id.task,
             offsets: Arc::new(ConnectorOffsets { store: self.offsets.clone(), connector: self.id.connector.clone() }),
         };
+        // "starting" and "stopped" bracket the task instance's whole life (operators and the
+        // rolling-restart test read them).
+        tracing::info!("source task starting");
         self.task.start(ctx, &self.props).await?;
+        started.mark();
         tracing::info!("source task started");
         let mut window = Window::default();
         let mut committable = Committable::default();

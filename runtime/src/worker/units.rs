@@ -183,7 +183,8 @@ impl Worker {
             tracing::warn!(connector = %id.connector, task = id.task, "task still running; not starting it twice");
             return;
         }
-        let state = if target == TargetState::Started { State::Running } else { State::Paused };
+        // UNASSIGNED until the task's start() returned (then RUNNING).
+        let state = if target == TargetState::Started { State::Unassigned } else { State::Paused };
         let status = Arc::new(Mutex::new(TaskStatus::new(state, &self.worker_id)));
         let topics = tasks.get(&key).map(|t| t.topics.clone()).unwrap_or_default();
         let mut unit = TaskUnit { status: status.clone(), running: None, topics: topics.clone() };

@@ -20,6 +20,28 @@ const STATUS_INTERVAL: Duration = Duration::from_millis(500);
 /// Pause before rejoining after a failed join or a config mismatch.
 const REJOIN_BACKOFF: Duration = Duration::from_millis(500);
 
+/// Failed assignments in a row with the leader behind this worker's config offset before the
+/// two are taken to read different config topics.
+const LEADER_BEHIND_ROUNDS: u32 = 3;
+
+/// This worker and the group's leader read different config topics (or Kafka clusters): the
+/// worker cannot run what it is assigned, nor give the leader what it has read.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this worker's config topic '{topic}' ends at offset {own_offset}, but the leader of group '{group}' ({leader}) \
+     has read its config topic to offset {leader_offset}: the workers of the group do not share one \
+     config.storage.topic on one Kafka cluster. This worker leaves the group and stops; give every worker of \
+     group '{group}' the same bootstrap.servers, config.storage.topic, offset.storage.topic and \
+     status.storage.topic, or another group.id"
+)]
+pub(super) struct ConfigTopicMismatch {
+    group: String,
+    topic: String,
+    own_offset: i64,
+    leader: String,
+    leader_offset: i64,
+}
+
 /// The loop's state.
 pub(super) struct Membership {
     inner: Arc<Inner>,
@@ -28,6 +50,10 @@ pub(super) struct Membership {
     units: Units,
     /// When to rejoin next (`None`: not needed).
     rejoin_at: Option<Instant>,
+    /// Consecutive failed assignments whose leader had read less of the config topic than
+    /// this worker (a leader that just took over catches up in one round; one that stays
+    /// behind reads another topic).
+    leader_behind: u32,
 }
 
 /// The assignor's view of the config: connectors and committed task counts (none for a
@@ -62,7 +88,7 @@ impl std::fmt::Debug for Membership {
 impl Membership {
     pub(super) fn new(inner: Arc<Inner>, member: GroupMember, assignor: Arc<IncrementalCooperativeAssignor>) -> Self {
         let units = Units::new(inner.clone());
-        Self { inner, member, assignor, units, rejoin_at: Some(Instant::now()) }
+        Self { inner, member, assignor, units, rejoin_at: Some(Instant::now()), leader_behind: 0 }
     }
 
     /// Runs until `cancel`, then stops every unit and leaves the group.
@@ -80,7 +106,13 @@ impl Membership {
                 tokio::select! {
                     biased;
                     _ = cancel.cancelled() => break,
-                    _ = tokio::time::sleep_until(rejoin_at), if self.rejoin_at.is_some() => self.rebalance().await,
+                    _ = tokio::time::sleep_until(rejoin_at), if self.rejoin_at.is_some() => {
+                        if let Err(mismatch) = self.rebalance().await {
+                            tracing::error!("{mismatch}");
+                            self.inner.fail(mismatch.to_string());
+                            break;
+                        }
+                    }
                     changed = events.changed() => {
                         if changed.is_err() {
                             break;
@@ -113,8 +145,9 @@ impl Membership {
         self.rejoin_at = Some(Instant::now());
     }
 
-    /// Reads the config topic to its end, joins, and applies the assignment.
-    async fn rebalance(&mut self) {
+    /// Reads the config topic to its end, joins, and applies the assignment. Fails when this
+    /// worker and the leader cannot be reading the same config topic.
+    async fn rebalance(&mut self) -> Result<(), ConfigTopicMismatch> {
         self.rejoin_at = None;
         self.inner.view().rebalancing = true;
         if let Err(e) = self.inner.configs.read_to_end().await {
@@ -128,9 +161,32 @@ impl Membership {
             Err(e) => {
                 tracing::error!("cannot join the group (retrying): {e}");
                 self.rejoin_at = Some(Instant::now() + REJOIN_BACKOFF);
-                return;
+                return Ok(());
             }
         };
+        let leader_offset = generation.assignment.config_offset;
+        if generation.assignment.failed() && leader_offset < snapshot.offset {
+            self.leader_behind += 1;
+            if self.leader_behind >= LEADER_BEHIND_ROUNDS {
+                return Err(self.mismatch(&generation, snapshot.offset));
+            }
+        } else {
+            self.leader_behind = 0;
+        }
+        if !generation.assignment.failed() && leader_offset > snapshot.offset {
+            // The leader assigned work at a config offset this worker has not read: read on.
+            // The leader only assigns what it has read back, so a topic that ends before it is
+            // another topic.
+            if let Err(e) = self.inner.configs.read_to_end().await {
+                tracing::warn!("cannot read the config topic to its end after joining: {e}");
+                self.rejoin_at = Some(Instant::now() + REJOIN_BACKOFF);
+                return Ok(());
+            }
+            let read = self.inner.configs.snapshot().offset;
+            if read < leader_offset {
+                return Err(self.mismatch(&generation, read));
+            }
+        }
         if generation.assignment.failed() {
             // The leader had not read as far as some member: everyone reads on and rejoins.
             tracing::warn!(
@@ -140,7 +196,7 @@ impl Membership {
                 "assignment failed: the leader's config offset is behind; reading the config topic and rejoining"
             );
             self.rejoin_at = Some(Instant::now() + REJOIN_BACKOFF);
-            return;
+            return Ok(());
         }
         self.joined(&generation, &snapshot);
         let snapshot = self.inner.configs.snapshot();
@@ -153,6 +209,19 @@ impl Membership {
             self.rejoin_at = Some(Instant::now() + Duration::from_millis(u64::try_from(a.delay).unwrap_or(0)));
         } else {
             self.inner.view().rebalancing = false;
+        }
+        Ok(())
+    }
+
+    /// The error of a worker whose config topic is not the leader's.
+    fn mismatch(&self, generation: &Generation, own_offset: i64) -> ConfigTopicMismatch {
+        let leader_url = &generation.assignment.leader_url;
+        ConfigTopicMismatch {
+            group: self.inner.cfg.group.group_id.clone(),
+            topic: self.inner.cfg.config_topic.topic.clone(),
+            own_offset,
+            leader: if leader_url.is_empty() { generation.leader_id.clone() } else { leader_url.clone() },
+            leader_offset: generation.assignment.config_offset,
         }
     }
 

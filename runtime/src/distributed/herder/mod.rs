@@ -96,9 +96,16 @@ pub(crate) struct Inner {
     offsets: Arc<KafkaOffsetStore>,
     view: Mutex<View>,
     http: reqwest::Client,
+    /// Why the worker gave up (it left the group and cannot go on as configured).
+    failure: tokio::sync::watch::Sender<Option<String>>,
 }
 
 impl Inner {
+    /// Records why the worker cannot go on; [`DistributedHerder::failed`] returns it.
+    fn fail(&self, reason: String) {
+        self.failure.send_replace(Some(reason));
+    }
+
     fn view(&self) -> std::sync::MutexGuard<'_, View> {
         // Updates are whole assignments of plain fields: a poisoned view is still consistent.
         self.view.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -149,6 +156,7 @@ impl DistributedHerder {
             offsets,
             view: Mutex::new(View { rebalancing: true, ..View::default() }),
             http,
+            failure: tokio::sync::watch::channel(None).0,
         });
         let assignor = Arc::new(IncrementalCooperativeAssignor::new(inner.cfg.scheduled_rebalance_max_delay));
         let member = GroupMember::new(inner.cfg.group.clone(), inner.cfg.advertised_url.clone(), -1, assignor.clone());
@@ -169,6 +177,20 @@ impl DistributedHerder {
     /// The worker running this herder's units.
     pub fn worker(&self) -> &Arc<Worker> {
         &self.inner.worker
+    }
+
+    /// Waits until the worker gives up for good (its config does not fit the group's, e.g. a
+    /// different `config.storage.topic`) and returns why; by then it has left the group.
+    pub async fn failed(&self) -> String {
+        let mut rx = self.inner.failure.subscribe();
+        loop {
+            if let Some(reason) = rx.borrow_and_update().clone() {
+                return reason;
+            }
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     /// Whether this worker has joined the group at least once.

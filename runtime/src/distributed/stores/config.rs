@@ -191,7 +191,7 @@ impl ConfigState {
             self.view.logger_levels.insert(ns.to_owned(), (level.to_owned(), offset));
             Ok(())
         } else {
-            tracing::warn!(key, "discarding a config record with an unknown key");
+            tracing::warn!(key, offset, "discarding a config record with an unknown key");
             Ok(())
         }
     }

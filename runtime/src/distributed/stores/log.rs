@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::Message;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
@@ -72,6 +72,10 @@ pub struct KafkaBasedLog {
     partitions: i32,
     producer: FutureProducer,
     consumer: Arc<StreamConsumer>,
+    /// Asks for the partitions' offsets: a client of its own, as Kafka Connect's log asks its
+    /// admin client, because a broker answers one connection's requests in order and the
+    /// reader's connection mostly waits in a long-poll fetch.
+    lister: Arc<BaseConsumer>,
     progress: Arc<Progress>,
     cancel: CancellationToken,
     timeout: Duration,
@@ -106,6 +110,9 @@ impl KafkaBasedLog {
             .set("enable.partition.eof", "false")
             .create()
             .map_err(|e| StoreError::kafka(&topic, "cannot create the consumer", e))?;
+        let lister: BaseConsumer = client_config(settings, &format!("{}-offsets-lister", role(kind)))
+            .create()
+            .map_err(|e| StoreError::kafka(&topic, "cannot create the offsets client", e))?;
         let mut tpl = TopicPartitionList::new();
         for p in 0..partitions {
             tpl.add_partition_offset(&topic, p, Offset::Beginning)
@@ -118,6 +125,7 @@ impl KafkaBasedLog {
             partitions,
             producer,
             consumer: Arc::new(consumer),
+            lister: Arc::new(lister),
             progress: Arc::new(Progress { next: Mutex::new(vec![0; len]), advanced: Notify::new() }),
             cancel: CancellationToken::new(),
             timeout: settings.timeout,
@@ -223,33 +231,49 @@ impl KafkaBasedLog {
         })
     }
 
-    /// (low, high) watermarks of every partition.
+    /// (low, high) watermarks of every partition: two ListOffsets requests (earliest and
+    /// latest) for all partitions at once.
     async fn end_offsets(&self) -> StoreResult<Vec<(i64, i64)>> {
-        let consumer = Arc::clone(&self.consumer);
+        let lister = Arc::clone(&self.lister);
         let topic = self.topic.clone();
         let (partitions, timeout) = (self.partitions, self.timeout);
         tokio::task::spawn_blocking(move || {
+            let query = |which: Offset| -> Result<Vec<i64>, String> {
+                let mut tpl = TopicPartitionList::new();
+                for p in 0..partitions {
+                    tpl.add_partition_offset(&topic, p, which).map_err(|e| e.to_string())?;
+                }
+                let answer = lister.offsets_for_times(tpl, timeout).map_err(|e| e.to_string())?;
+                (0..partitions)
+                    .map(|p| {
+                        let e = answer.find_partition(&topic, p).ok_or(format!("no answer for partition {p}"))?;
+                        e.error().map_err(|err| format!("partition {p}: {err}"))?;
+                        match e.offset() {
+                            Offset::Offset(n) => Ok(n),
+                            other => Err(format!("partition {p}: no offset ({other:?})")),
+                        }
+                    })
+                    .collect()
+            };
             // A topic created a moment ago may not have partition leaders yet: errors are retried
             // until the store's timeout.
             let deadline = std::time::Instant::now() + timeout;
-            (0..partitions)
-                .map(|p| loop {
-                    match consumer.fetch_watermarks(&topic, p, timeout) {
-                        Ok(w) => break Ok(w),
-                        Err(e) if std::time::Instant::now() < deadline => {
-                            tracing::debug!(topic = %topic, partition = p, "end offset not available yet ({e}); retrying");
-                            std::thread::sleep(Duration::from_millis(100));
-                        }
-                        Err(e) => {
-                            break Err(StoreError::kafka(
-                                &topic,
-                                format!("cannot read the end offset of partition {p}"),
-                                e,
-                            ));
-                        }
+            loop {
+                match query(Offset::Beginning).and_then(|low| Ok(low.into_iter().zip(query(Offset::End)?).collect())) {
+                    Ok(ends) => break Ok(ends),
+                    Err(e) if std::time::Instant::now() < deadline => {
+                        tracing::debug!(topic = %topic, "end offsets not available yet ({e}); retrying");
+                        std::thread::sleep(Duration::from_millis(100));
                     }
-                })
-                .collect()
+                    Err(e) => {
+                        break Err(StoreError::Timeout {
+                            topic: topic.clone(),
+                            what: format!("reading the partitions' end offsets (last error: {e})"),
+                            after: timeout,
+                        });
+                    }
+                }
+            }
         })
         .await
         .map_err(|_| StoreError::Stopped(self.topic.clone()))?
