@@ -86,12 +86,28 @@ impl Dev {
     /// Ctrl-C; checks it exits cleanly with its broker.
     fn interrupt(mut self) {
         std::process::Command::new("kill").arg("-INT").arg(self.child.id().to_string()).status().unwrap();
-        let rest: String = self.stdout.lines().map_while(Result::ok).collect::<Vec<_>>().join("\n");
+        let rest: String = (&mut self.stdout).lines().map_while(Result::ok).collect::<Vec<_>>().join("\n");
         let exit = self.child.wait().unwrap();
         assert!(exit.success(), "dev exited with {exit}:\n{rest}");
         assert!(rest.contains("Kafka stopped."), "{rest}");
         let bootstrap = format!("127.0.0.1:{KAFKA_PORT}");
         assert!(!wait_for_kafka(&bootstrap, Duration::from_millis(500)), "the broker still answers after dev exited");
+    }
+}
+
+/// A failed test does not leave dev and its broker running: Ctrl-C, then SIGKILL after 30 s.
+impl Drop for Dev {
+    fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
+        let _ = std::process::Command::new("kill").arg("-INT").arg(self.child.id().to_string()).status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
