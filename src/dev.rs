@@ -100,7 +100,8 @@ async fn run_worker(
     let rest = RestSettings::from_worker(&config)?;
     let dcfg = distributed::distributed_config(&config, &rest).map_err(|e| anyhow!("--rest-port: {e}"))?;
     let (group, worker_id) = (dcfg.group.group_id.clone(), dcfg.worker_id.clone());
-    let topics = format!("{0}-configs, {0}-offsets, {0}-status", dcfg.group.group_id);
+    let topics =
+        [&dcfg.config_topic.topic, &dcfg.offset_topic.topic, &dcfg.status_topic.topic].map(String::as_str).join(", ");
     let cancel = CancellationToken::new();
     let member = Member::start(dcfg, config, plugins, &rest, true, &cancel).await?;
     let outcome = async {
@@ -112,10 +113,19 @@ async fn run_worker(
         if !member.join().await {
             return anyhow::Ok(());
         }
-        for props in connectors {
-            member.put_connector_config(props).await?;
-        }
-        println!("Connectors       {}; state in topics {topics}", describe_connectors(&member).await);
+        let put = async {
+            for props in connectors {
+                member.put_connector_config(props).await?;
+            }
+            anyhow::Ok(describe_connectors(&member).await)
+        };
+        // Ctrl-C still stops dev while the connectors are put (retried during rebalances).
+        let described = tokio::select! {
+            biased;
+            _ = run::shutdown_signal() => return anyhow::Ok(()),
+            described = put => described?,
+        };
+        println!("Connectors       {described}; state in topics {topics}");
         println!("Ready in {} ms. Press Ctrl-C to stop.", started.elapsed().as_millis());
         tracing::info!(startup_ms = started.elapsed().as_millis() as u64, "Tributary dev ready");
         tributary_rest_api::set_ready();
@@ -164,4 +174,49 @@ async fn describe_connectors(member: &Member) -> String {
     let mut parts = vec![format!("{running} running")];
     parts.extend(counts.into_iter().map(|(state, n)| format!("{n} {state}")));
     parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn dev_args(flags: &[&str]) -> DevArgs {
+        match Cli::parse_from(["tributary", "dev"].iter().chain(flags)).command {
+            Command::Dev(args) => args,
+            other => panic!("not dev: {other:?}"),
+        }
+    }
+
+    fn dev_config(flags: &[&str]) -> tributary_runtime::distributed::herder::DistributedConfig {
+        let config = WorkerConfig::from_props(worker_props(&dev_args(flags), "127.0.0.1:9092")).unwrap();
+        distributed::distributed_config(&config, &RestSettings::from_worker(&config).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn dev_worker_is_a_distributed_worker_on_one_replica_topics_named_after_its_group() {
+        let c = dev_config(&[]);
+        assert_eq!(c.group.group_id, "tributary-dev");
+        let topics = [&c.config_topic, &c.offset_topic, &c.status_topic];
+        assert_eq!(
+            topics.map(|t| t.topic.as_str()),
+            ["tributary-dev-configs", "tributary-dev-offsets", "tributary-dev-status"]
+        );
+        assert!(topics.iter().all(|t| t.replication_factor == 1));
+        assert_eq!((c.offset_topic.partitions, c.status_topic.partitions), (5, 1));
+        assert_eq!(c.advertised_url, "http://127.0.0.1:8083");
+        assert_eq!(c.worker_id, "127.0.0.1:8083");
+        assert_eq!(c.group.session_timeout, Duration::from_secs(6));
+    }
+
+    #[test]
+    fn group_id_and_rest_port_flags_name_the_group_topics_and_worker() {
+        let c = dev_config(&["--group-id", "team-a", "--rest-port", "18000"]);
+        assert_eq!(c.group.group_id, "team-a");
+        assert_eq!(c.config_topic.topic, "team-a-configs");
+        assert_eq!(c.status_topic.topic, "team-a-status");
+        assert_eq!(c.worker_id, "127.0.0.1:18000");
+    }
 }
