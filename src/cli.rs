@@ -48,13 +48,18 @@ pub(crate) enum Command {
     /// producer.*, consumer.*. Connectors are created over REST. Stops on SIGINT or SIGTERM: tasks
     /// store their offsets, then the worker leaves the group so the others take over at once.
     Distributed(DistributedArgs),
-    /// Run everything on this machine: Apache Kafka, a schema registry and a worker with its REST API.
+    /// Run everything on this machine: Apache Kafka, a schema registry and a one-worker cluster.
     ///
     /// Starts a single-node Apache Kafka (KRaft) from the jars cached by `scripts/kafka.sh
-    /// fetch` as a child process (or uses --bootstrap-servers), then the schema registry on
-    /// --registry-port (schemas in the `_schemas` topic), then a worker whose offsets and
-    /// broker data live under --data-dir, and the connectors given with --connector. Ctrl-C stops
-    /// the connectors, then the broker.
+    /// fetch` as a child process, its data under --data-dir (or uses --bootstrap-servers), then
+    /// the schema registry on --registry-port (schemas in the `_schemas` topic), then a
+    /// distributed worker with its REST API on --rest-port: group --group-id, connectors, task
+    /// configs, offsets and statuses in the topics <group>-configs, <group>-offsets and
+    /// <group>-status, as in `tributary distributed`. The connectors given with --connector are
+    /// created or updated there; connectors created before (over REST too) run again, since
+    /// they live in those topics. More workers join with `tributary distributed` and the same
+    /// group.id and topics. Ctrl-C stops the connectors (tasks store their offsets), the worker
+    /// leaves the group, then the broker stops.
     Dev(DevArgs),
     /// Run the embedded Confluent-compatible schema registry.
     ///
@@ -105,7 +110,8 @@ pub(crate) struct DistributedArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct DevArgs {
-    /// Directory for the broker's log, its data, and the worker's offsets.
+    /// Directory of the local broker's log and data, which hold the worker's internal topics
+    /// (connectors, offsets, statuses) and the schemas.
     #[arg(long, default_value = ".tributary")]
     pub(crate) data_dir: PathBuf,
     /// Port of the local broker's PLAINTEXT listener (its KRaft controller takes the next port).
@@ -118,10 +124,15 @@ pub(crate) struct DevArgs {
     /// `_schemas` topic of the dev broker).
     #[arg(long, default_value_t = 8081)]
     pub(crate) registry_port: u16,
-    /// Use this Kafka cluster instead of starting a local broker.
-    #[arg(long)]
+    /// Use this Kafka cluster instead of starting a local broker (the internal topics are
+    /// created there with replication factor 1 if missing).
+    #[arg(long, value_name = "HOST:PORT")]
     pub(crate) bootstrap_servers: Option<String>,
-    /// Connector properties file to start (repeatable).
+    /// The worker's group.id; its internal topics are <group>-configs, <group>-offsets and
+    /// <group>-status.
+    #[arg(long, value_name = "ID", default_value = "tributary-dev")]
+    pub(crate) group_id: String,
+    /// Connector properties file to create, or update if it exists, in the cluster (repeatable).
     #[arg(long = "connector", value_name = "FILE")]
     pub(crate) connectors: Vec<PathBuf>,
 }

@@ -1,5 +1,5 @@
-//! Standalone mode, and the pieces dev mode shares with it: loading properties files, checking
-//! connector configs, serving REST, waiting for a signal, shutting down.
+//! Standalone mode, and the pieces the other modes share with it: the plugin registry, loading
+//! properties files, checking connector configs, serving REST, waiting for a signal.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

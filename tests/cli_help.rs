@@ -19,7 +19,15 @@ fn top_level_help_lists_subcommands() {
 #[test]
 fn dev_help_explains_every_flag() {
     let h = help(&["dev"]);
-    for flag in ["--data-dir", "--kafka-port", "--rest-port", "--registry-port", "--bootstrap-servers", "--connector"] {
+    for flag in [
+        "--data-dir",
+        "--kafka-port",
+        "--rest-port",
+        "--registry-port",
+        "--bootstrap-servers",
+        "--group-id",
+        "--connector",
+    ] {
         let line =
             h.lines().skip_while(|l| !l.trim_start().starts_with(&format!("{flag} <"))).nth(1).unwrap_or_default();
         assert!(h.contains(flag), "dev help lacks {flag}:\n{h}");

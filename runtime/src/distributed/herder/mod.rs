@@ -27,7 +27,7 @@
 //!
 //! Not done yet: KIP-507 signing of internal requests (the task-config endpoint trusts its
 //! callers, as Kafka Connect does with `inter.worker.key.*` unset in old versions), exactly-once
-//! source fencing, connector-requested task reconfiguration, cluster-wide logger levels.
+//! source fencing, cluster-wide logger levels.
 
 mod api;
 mod config;
