@@ -320,9 +320,11 @@ impl Worker {
         let fut = match connector {
             AnyConnector::Source(c) => {
                 span.record("kind", "source");
-                let producer: producer::SourceProducer = kafka::producer_config(&self.config, &label)
-                    .create_with_context(producer::SourceProducerContext::new(ctx))
-                    .map_err(|e| ConnectError::config("producer", format!("invalid producer settings: {e}")))?;
+                let producer = producer::SourceProducer::new(
+                    &kafka::producer_config(&self.config, &label),
+                    producer::SourceProducerContext::new(ctx),
+                )
+                .map_err(|e| ConnectError::config("producer", format!("invalid producer settings: {e}")))?;
                 let runner = SourceRunner {
                     id,
                     task: c.create_task(),
