@@ -60,6 +60,11 @@ pub(crate) struct Cluster {
 impl Cluster {
     /// `n` workers, started one at a time (the first leads).
     pub(crate) fn start(dir: &Path, bootstrap: &str, n: usize) -> Self {
+        Self::start_with(dir, bootstrap, n, &[])
+    }
+
+    /// `n` workers with `extra` worker properties.
+    pub(crate) fn start_with(dir: &Path, bootstrap: &str, n: usize, extra: &[(&str, &str)]) -> Self {
         let group = unique_name("dist-group");
         let mut cluster = Self {
             dir: dir.to_path_buf(),
@@ -70,7 +75,7 @@ impl Cluster {
             all_logs: Vec::new(),
         };
         for _ in 0..n {
-            cluster.add(bootstrap, &[]);
+            cluster.add(bootstrap, extra);
         }
         cluster
     }

@@ -113,6 +113,9 @@ pub(crate) fn producer_config(worker: &WorkerConfig, client_id: &str) -> ClientC
         .set("acks", "all")
         .set("message.timeout.ms", "0")
         .set("linger.ms", "5")
+        // Keyed records land where Kafka Connect's Java producer puts them (murmur2), and so
+        // do offset records a task writes in its transaction.
+        .set("partitioner", "murmur2_random")
         .set("reconnect.backoff.max.ms", "5000")
         .set("log_level", "4");
     apply(&mut cfg, worker.with_prefix("producer."));

@@ -8,6 +8,7 @@ pub mod config;
 mod connector_def;
 pub mod converters;
 mod errors;
+pub mod exactly_once;
 pub(crate) mod kafka;
 mod lifecycle;
 pub mod offsets;
@@ -17,6 +18,7 @@ mod sink_offsets;
 pub(crate) mod source;
 mod status;
 mod topics;
+mod transactions;
 mod units;
 mod validate;
 mod validate_infos;
@@ -86,6 +88,25 @@ struct TaskStages {
     converters: TaskConverters,
     transforms: TransformChain,
     errors: ErrorPolicy,
+    /// The transaction boundary of a source task on a worker with exactly-once support.
+    boundary: Option<exactly_once::TransactionBoundary>,
+}
+
+impl TaskStages {
+    /// The stages `resolved` (a connector config, variables resolved) asks for.
+    fn resolve(registry: &Registry, config: &WorkerConfig, resolved: &Props) -> ConnectResult<Self> {
+        let boundary = if exactly_once::ExactlyOnceSupport::enabled(config) {
+            Some(exactly_once::TransactionBoundary::of(resolved, config)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            converters: TaskConverters::resolve(registry, config, resolved)?,
+            transforms: TransformChain::from_config(registry, resolved)?,
+            errors: ErrorPolicy::from_config(resolved),
+            boundary,
+        })
+    }
 }
 
 /// A task being stopped: cancelled, to be awaited outside the connectors lock.
@@ -235,11 +256,7 @@ impl Worker {
     /// Starts task `index` of `entry` (its slot must be idle).
     fn start_task(&self, name: &str, entry: &mut ConnectorEntry, index: usize) -> ConnectResult<()> {
         let Some(instance) = entry.instance.as_ref() else { return Ok(()) };
-        let stages = TaskStages {
-            converters: TaskConverters::resolve(&self.registry, &self.config, &entry.resolved)?,
-            transforms: TransformChain::from_config(&self.registry, &entry.resolved)?,
-            errors: ErrorPolicy::from_config(&entry.resolved),
-        };
+        let stages = TaskStages::resolve(&self.registry, &self.config, &entry.resolved)?;
         let slot = &mut entry.tasks[index];
         let status = Arc::new(Mutex::new(TaskStatus::new(State::Unassigned, &self.worker_id)));
         slot.status = status.clone();
@@ -316,15 +333,24 @@ impl Worker {
         let ctx = TaskClientContext::new(label.clone());
         let span = tracing::info_span!("task", connector = %id.connector, task = id.task, kind = tracing::field::Empty);
         let notes = TopicNotes::new(topics);
-        let TaskStages { converters, transforms, errors } = stages;
+        let TaskStages { converters, transforms, errors, boundary } = stages;
         let fut = match connector {
             AnyConnector::Source(c) => {
                 span.record("kind", "source");
-                let producer = producer::SourceProducer::new(
-                    &kafka::producer_config(&self.config, &label),
-                    producer::SourceProducerContext::new(ctx),
-                )
-                .map_err(|e| ConnectError::config("producer", format!("invalid producer settings: {e}")))?;
+                let mut producer_config = kafka::producer_config(&self.config, &label);
+                if boundary.is_some() {
+                    let group = self.config.props.get("group.id").map(String::as_str).unwrap_or_default();
+                    producer_config
+                        .set("transactional.id", exactly_once::transactional_id(group, &id.connector, id.task))
+                        // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS
+                        // while it writes the markers; librdkafka retries after this backoff
+                        // (100 ms by default, Java's client waits 20 ms), once per transaction.
+                        .set("retry.backoff.ms", "10");
+                    exactly_once::apply_overrides(&mut producer_config, &self.config);
+                }
+                let producer =
+                    producer::SourceProducer::new(&producer_config, producer::SourceProducerContext::new(ctx))
+                        .map_err(|e| ConnectError::config("producer", format!("invalid producer settings: {e}")))?;
                 let runner = SourceRunner {
                     id,
                     task: c.create_task(),
@@ -338,6 +364,7 @@ impl Worker {
                     key_buf: Vec::new(),
                     value_buf: Vec::new(),
                     topics: notes,
+                    transaction: boundary.map(transactions::Transaction::new),
                 };
                 runner.run(cancel, Started(status.clone())).boxed()
             }

@@ -29,6 +29,21 @@ pub trait OffsetStore: Send + Sync + std::fmt::Debug {
     async fn list(&self, connector: &str) -> ConnectResult<Vec<(OffsetMap, OffsetMap)>>;
     /// Sets (`Some`) or removes (`None`) offsets of `connector`; durable when this returns.
     async fn alter(&self, connector: &str, changes: Vec<(OffsetMap, Option<OffsetMap>)>) -> ConnectResult<()>;
+    /// The records that would store these offsets, for a task to write them itself in its own
+    /// transaction (exactly-once sources): the topic and each (key, value). `None`: this store
+    /// is not a Kafka topic.
+    fn records(&self, _connector: &str, _offsets: &[(OffsetMap, OffsetMap)]) -> Option<OffsetRecords> {
+        None
+    }
+}
+
+/// Offset records for a Kafka topic: what [`OffsetStore::records`] gives.
+#[derive(Debug, Clone)]
+pub struct OffsetRecords {
+    /// The offset topic.
+    pub topic: String,
+    /// Each record's key and value bytes, as the store writes them.
+    pub records: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 fn list_of(table: &OffsetTable, connector: &str) -> Vec<(OffsetMap, OffsetMap)> {

@@ -107,6 +107,13 @@ impl SourceProducer {
     }
 }
 
+impl SourceProducer {
+    /// The producer itself, for blocking calls made off the async runtime (transactions).
+    pub(crate) fn shared(&self) -> Arc<BaseProducer<SourceProducerContext>> {
+        Arc::clone(&self.producer)
+    }
+}
+
 impl Deref for SourceProducer {
     type Target = BaseProducer<SourceProducerContext>;
 

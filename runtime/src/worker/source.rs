@@ -39,15 +39,15 @@ enum Done {
 
 /// A record sent (or skipped) and not yet retired, as the task produced it (before
 /// transforms: what `commit_record` gets, as in Kafka Connect).
-struct Slot {
+pub(crate) struct Slot {
     record: SourceRecord,
     outcome: Option<Done>,
 }
 
 /// Records in flight, in send order; `first_seq` is the sequence number of the front.
 #[derive(Default)]
-struct Window {
-    slots: VecDeque<Slot>,
+pub(crate) struct Window {
+    pub(crate) slots: VecDeque<Slot>,
     first_seq: u64,
     reports: Vec<(u64, Outcome)>,
 }
@@ -96,6 +96,8 @@ pub(crate) struct SourceRunner {
     pub(crate) value_buf: Vec<u8>,
     /// Topics written to (KIP-558).
     pub(crate) topics: super::topics::TopicNotes,
+    /// The open transaction's state, on a worker with exactly-once source support.
+    pub(crate) transaction: Option<super::transactions::Transaction>,
 }
 
 /// A record's bytes as the converters wrote them.
@@ -108,12 +110,12 @@ struct Converted<'a> {
 /// The latest acknowledged offset of each source partition, not yet stored. Tasks have few
 /// partitions, so a list searched from its most recent entry beats hashing a map per record.
 #[derive(Default)]
-struct Committable {
-    offsets: Vec<(Arc<OffsetMap>, OffsetMap)>,
+pub(crate) struct Committable {
+    pub(crate) offsets: Vec<(Arc<OffsetMap>, OffsetMap)>,
 }
 
 impl Committable {
-    fn update(&mut self, partition: Arc<OffsetMap>, offset: OffsetMap) {
+    pub(crate) fn update(&mut self, partition: Arc<OffsetMap>, offset: OffsetMap) {
         match self.offsets.iter_mut().rev().find(|(p, _)| Arc::ptr_eq(p, &partition) || *p == partition) {
             Some(entry) => entry.1 = offset,
             None => self.offsets.push((partition, offset)),
@@ -132,22 +134,30 @@ impl SourceRunner {
         // rolling-restart test read them).
         tracing::info!("source task starting");
         self.task.start(ctx, &self.props).await?;
+        if self.transaction.is_some() {
+            self.init_transactions().await?;
+        }
         started.mark();
         tracing::info!("source task started");
         let mut window = Window::default();
         let mut committable = Committable::default();
         let result = self.poll_loop(&cancel, &mut window, &mut committable).await;
         // Whatever happened, keep what Kafka already holds: wait (bounded) for outstanding
-        // acknowledgements and store their offsets before stopping the task.
+        // acknowledgements and store their offsets (commit the open transaction) before
+        // stopping the task.
         let deadline = Instant::now() + self.worker.offset_flush_timeout;
         let drained = self.drain(&mut window, &mut committable, deadline).await;
-        let flushed = self.flush_offsets(&mut committable).await;
+        let flushed = if self.transaction.is_some() {
+            self.end_transaction(result.is_ok() && drained.is_ok() && window.slots.is_empty(), &mut committable).await
+        } else {
+            self.flush_offsets(&mut committable).await
+        };
         let stopped = self.task.stop().await;
         tracing::info!(unacknowledged = window.slots.len(), "source task stopped");
         result.and(drained).and(flushed).and(stopped)
     }
 
-    fn acks(&self) -> Arc<Acks> {
+    pub(crate) fn acks(&self) -> Arc<Acks> {
         self.producer.context().acks.clone()
     }
 
@@ -160,7 +170,7 @@ impl SourceRunner {
         let mut next_flush = Instant::now() + self.worker.offset_flush_interval;
         loop {
             self.retire_ready(window, committable).await?;
-            if Instant::now() >= next_flush {
+            if self.transaction.is_none() && Instant::now() >= next_flush {
                 self.flush_offsets(committable).await?;
                 next_flush = Instant::now() + self.worker.offset_flush_interval;
             }
@@ -169,11 +179,15 @@ impl SourceRunner {
                 _ = cancel.cancelled() => return Ok(()),
                 batch = self.task.poll() => batch?,
             };
+            let polled = !batch.is_empty();
             for record in batch {
                 self.send(record, window, committable, cancel).await?;
                 if cancel.is_cancelled() {
                     return Ok(());
                 }
+            }
+            if self.transaction.as_ref().is_some_and(|t| t.due(polled)) {
+                self.commit_transaction(window, committable, cancel).await?;
             }
         }
     }
@@ -294,6 +308,7 @@ impl SourceRunner {
             if let Some(h) = &headers {
                 br = br.headers(h.clone());
             }
+            self.begin_transaction()?;
             match self.producer.send(br) {
                 Ok(()) => {
                     window.slots.push_back(Slot { record: original.unwrap_or(record), outcome: None });
@@ -305,6 +320,9 @@ impl SourceRunner {
                     } else {
                         self.wait_front(window, committable, cancel).await?;
                     }
+                }
+                Err((e, _)) if self.fenced(&e) => {
+                    return Err(super::transactions::failed("sent a record", &self.id, e, true));
                 }
                 Err((e, _)) => {
                     return Err(ConnectError::fatal_from(format!("cannot send a record to topic {topic}"), e));
@@ -323,7 +341,7 @@ impl SourceRunner {
     }
 
     /// Waits until the front record is acknowledged (or cancellation) and retires what is ready.
-    async fn wait_front(
+    pub(crate) async fn wait_front(
         &mut self,
         window: &mut Window,
         c: &mut Committable,
@@ -347,12 +365,20 @@ impl SourceRunner {
         let metadata = match done {
             Done::Sent(outcome) => {
                 let (partition, offset) = outcome.map_err(|e| {
+                    if self.fenced(&e) {
+                        return super::transactions::failed("sent a record", &self.id, e, true);
+                    }
                     ConnectError::fatal_from(format!("Kafka refused a record for topic {}", record.topic), e)
                 })?;
                 Some(RecordMetadata { partition, offset })
             }
             Done::Skipped => None,
         };
+        if let Some(t) = &mut self.transaction {
+            // commit_record and the offset wait for the transaction holding the record.
+            t.acknowledged(record, metadata);
+            return Ok(());
+        }
         self.task.commit_record(&record, metadata).await?;
         if !record.source_partition.is_empty() || !record.source_offset.is_empty() {
             c.update(record.source_partition, record.source_offset);
@@ -360,7 +386,12 @@ impl SourceRunner {
         Ok(())
     }
 
-    async fn drain(&mut self, window: &mut Window, c: &mut Committable, deadline: Instant) -> ConnectResult<()> {
+    pub(crate) async fn drain(
+        &mut self,
+        window: &mut Window,
+        c: &mut Committable,
+        deadline: Instant,
+    ) -> ConnectResult<()> {
         let acks = self.acks();
         loop {
             self.retire_ready(window, c).await?;

@@ -14,15 +14,12 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
-use super::converters::TaskConverters;
-use super::errors::ErrorPolicy;
 use super::status::{State, TargetState, TaskStatus};
 use super::topics::ActiveTopics;
 use super::{ChangeError, TaskId, TaskStages, Worker, lifecycle, sink_offsets, validate_connector};
 use crate::api::{OffsetMap, Props};
 use crate::config_providers::{ConfigProviders, reverse_transform};
 use crate::plugins::{AnyConnector, ConnectorKind};
-use crate::transforms::TransformChain;
 
 /// A started connector instance and the task configs it asked for.
 pub(super) struct Started {
@@ -215,11 +212,7 @@ impl Worker {
         let plugin = self.registry.connector(class).map_err(|e| e.to_string())?;
         // A fresh instance, not started: only its task factory is used.
         let factory = (plugin.factory)();
-        let stages = TaskStages {
-            converters: TaskConverters::resolve(&self.registry, &self.config, &resolved).map_err(|e| e.chain())?,
-            transforms: TransformChain::from_config(&self.registry, &resolved).map_err(|e| e.chain())?,
-            errors: ErrorPolicy::from_config(&resolved),
-        };
+        let stages = TaskStages::resolve(&self.registry, &self.config, &resolved).map_err(|e| e.chain())?;
         let cancel = self.cancel.child_token();
         let handle = self
             .spawn_task(id.clone(), &factory, task_props, stages, status, topics, cancel.clone())

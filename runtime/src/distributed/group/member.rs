@@ -127,6 +127,17 @@ impl GroupMember {
         protocol::encode_metadata(&self.worker_state(), protocol)
     }
 
+    /// Whether the group dropped this member (its session expired, or its generation is no
+    /// longer the group's): everything it ran may have been given to others, so it must stop
+    /// it all before rejoining; [`join`](Self::join) then rejoins as a new member reporting no
+    /// assignment.
+    pub fn lost_membership(&self) -> bool {
+        matches!(
+            self.rebalance_needed(),
+            Some(RebalanceReason::MemberUnknown | RebalanceReason::CoordinatorLost | RebalanceReason::GenerationStale)
+        )
+    }
+
     /// Whether the group needs this member to rejoin, and why.
     pub fn rebalance_needed(&self) -> Option<RebalanceReason> {
         self.events.borrow().clone()
@@ -142,8 +153,11 @@ impl GroupMember {
     /// joined starts a rebalance of the whole group.
     pub async fn join(&mut self) -> Result<Generation, GroupError> {
         self.stop_heartbeat().await;
-        if matches!(self.rebalance_needed(), Some(RebalanceReason::MemberUnknown | RebalanceReason::CoordinatorLost)) {
+        if self.lost_membership() {
+            // Kafka Connect's onJoinPrepare: a member the group dropped rejoins as a new one,
+            // reporting no assignment (its work may have gone to others meanwhile).
             self.reset_member();
+            self.snapshot = None;
         }
         let deadline = Instant::now() + self.config.join_timeout;
         loop {

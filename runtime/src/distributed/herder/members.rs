@@ -150,6 +150,14 @@ impl Membership {
     async fn rebalance(&mut self) -> Result<(), ConfigTopicMismatch> {
         self.rejoin_at = None;
         self.inner.view().rebalancing = true;
+        if self.member.lost_membership() {
+            tracing::warn!(
+                "this worker dropped out of the group (no heartbeat got through for session.timeout.ms, or its \
+                 generation ended): stopping all its connectors and tasks before rejoining, since the group may have \
+                 given them to other workers"
+            );
+            self.units.stop_all().await;
+        }
         if let Err(e) = self.inner.configs.read_to_end().await {
             tracing::warn!("cannot read the config topic to its end before joining: {e}");
         }

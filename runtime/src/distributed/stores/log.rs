@@ -108,9 +108,13 @@ impl KafkaBasedLog {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
+            // Exactly-once source tasks write offsets in transactions: only committed ones count.
+            .set("isolation.level", "read_committed")
             .create()
             .map_err(|e| StoreError::kafka(&topic, "cannot create the consumer", e))?;
         let lister: BaseConsumer = client_config(settings, &format!("{}-offsets-lister", role(kind)))
+            // Ends as a read_committed reader sees them: the last stable offsets.
+            .set("isolation.level", "read_committed")
             .create()
             .map_err(|e| StoreError::kafka(&topic, "cannot create the offsets client", e))?;
         let mut tpl = TopicPartitionList::new();

@@ -20,7 +20,7 @@ use super::log::{KafkaBasedLog, LogRecord};
 use super::topics::TopicKind;
 use super::{StoreResult, StoreSettings, parse_json};
 use crate::api::{ConnectResult, OffsetMap};
-use crate::worker::offsets::OffsetStore;
+use crate::worker::offsets::{OffsetRecords, OffsetStore};
 
 /// One stored offset.
 #[derive(Clone, Debug, PartialEq)]
@@ -191,6 +191,15 @@ impl OffsetStore for KafkaOffsetStore {
     async fn list(&self, connector: &str) -> ConnectResult<Vec<(OffsetMap, OffsetMap)>> {
         self.log.read_to_end().await?;
         Ok(lock(&self.state).list(connector))
+    }
+
+    fn records(&self, connector: &str, offsets: &[(OffsetMap, OffsetMap)]) -> Option<OffsetRecords> {
+        let s = lock(&self.state);
+        let records = offsets
+            .iter()
+            .map(|(p, o)| (s.raw_key(connector, p), Json::Object(o.clone()).to_string().into_bytes()))
+            .collect();
+        Some(OffsetRecords { topic: self.log.topic().to_owned(), records })
     }
 
     async fn alter(&self, connector: &str, changes: Vec<(OffsetMap, Option<OffsetMap>)>) -> ConnectResult<()> {

@@ -1,0 +1,167 @@
+//! Exactly-once source support (KIP-618): the worker key `exactly.once.source.support`, the
+//! connector's `transaction.boundary`, and each task's transactional producer id.
+//!
+//! With `exactly.once.source.support=enabled` on a distributed worker, every source task
+//! writes its records and their source offsets (to the offset topic) in one Kafka transaction
+//! per boundary, with a stable `transactional.id` of `<group.id>-<connector>-<task>`. A newer
+//! instance of the task fences older ones when it calls `init_transactions`, so a zombie that
+//! still runs can no longer commit. The task's `commit_record` and `commit` run only once the
+//! transaction that holds the records committed.
+
+use std::time::Duration;
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+
+use crate::api::{ConnectError, ConnectResult, Props};
+
+use super::config::WorkerConfig;
+
+/// The worker key turning exactly-once source support on.
+pub const WORKER_KEY: &str = "exactly.once.source.support";
+
+/// What `exactly.once.source.support` asks of the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExactlyOnceSupport {
+    /// Source tasks use plain producers (at-least-once); the default.
+    #[default]
+    Disabled,
+    /// A step of the rolling upgrade to `enabled`: the worker accepts the key, tasks still use
+    /// plain producers.
+    Preparing,
+    /// Source tasks write records and offsets in transactions.
+    Enabled,
+}
+
+impl ExactlyOnceSupport {
+    /// Reads the worker's key; only distributed workers (with a `group.id`) honour `enabled`.
+    pub fn of(worker: &WorkerConfig) -> Result<Self, ConnectError> {
+        match worker.props.get(WORKER_KEY).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("disabled") => Ok(Self::Disabled),
+            Some("preparing") => Ok(Self::Preparing),
+            Some("enabled") => Ok(Self::Enabled),
+            Some(other) => Err(ConnectError::config(
+                WORKER_KEY,
+                format!(
+                    "Invalid value {other} for configuration {WORKER_KEY}: must be one of disabled, preparing, enabled"
+                ),
+            )),
+        }
+    }
+
+    /// Whether this worker's source tasks run transactionally.
+    pub fn enabled(worker: &WorkerConfig) -> bool {
+        worker.props.contains_key("group.id") && matches!(Self::of(worker), Ok(Self::Enabled))
+    }
+}
+
+/// When a source task commits its transaction (`transaction.boundary`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionBoundary {
+    /// After every batch the task's `poll` returned (the default).
+    Poll,
+    /// When this much time passed since the transaction began (checked between polls).
+    Interval(Duration),
+}
+
+impl TransactionBoundary {
+    /// The boundary a connector's config asks for; `interval` defaults to the worker's
+    /// `offset.flush.interval.ms`, as in Kafka Connect.
+    pub fn of(config: &Props, worker: &WorkerConfig) -> ConnectResult<Self> {
+        let boundary = config.get("transaction.boundary").map(|v| v.trim().to_ascii_lowercase());
+        match boundary.as_deref() {
+            None | Some("poll") => Ok(Self::Poll),
+            Some("interval") => {
+                let key = "transaction.boundary.interval.ms";
+                let interval = match config.get(key) {
+                    None => worker.offset_flush_interval,
+                    Some(v) => v
+                        .trim()
+                        .parse::<u64>()
+                        .map(Duration::from_millis)
+                        .map_err(|_| ConnectError::config(key, format!("'{v}' is not a number of milliseconds")))?,
+                };
+                Ok(Self::Interval(interval))
+            }
+            Some("connector") => Err(ConnectError::config(
+                "transaction.boundary",
+                "The connector does not support connector-defined transaction boundaries with the given configuration. \
+                 Please reconfigure it to use a different transaction boundary definition.",
+            )),
+            Some(other) => Err(ConnectError::config(
+                "transaction.boundary",
+                format!(
+                    "Invalid value {other} for configuration transaction.boundary: must be one of poll, interval, connector"
+                ),
+            )),
+        }
+    }
+}
+
+/// The `transactional.id` of a source task: `<group.id>-<connector>-<task>`, as Kafka Connect
+/// names it, so a task keeps its id wherever it runs.
+pub fn transactional_id(group: &str, connector: &str, task: usize) -> String {
+    format!("{group}-{connector}-{task}")
+}
+
+/// Re-applies the worker's `producer.*` settings over the transactional defaults, so a user's
+/// own `producer.retry.backoff.ms` wins.
+pub(crate) fn apply_overrides(config: &mut rdkafka::ClientConfig, worker: &WorkerConfig) {
+    for (k, v) in worker.with_prefix("producer.") {
+        config.set(k, v);
+    }
+}
+
+/// Whether `e` says a newer producer with the same transactional id took over.
+pub(crate) fn is_fenced(e: &KafkaError) -> bool {
+    let code = match e {
+        KafkaError::Transaction(e) => Some(e.code()),
+        other => other.rdkafka_error_code(),
+    };
+    matches!(
+        code,
+        Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::InvalidProducerEpoch)
+    ) || matches!(e, KafkaError::Transaction(t) if t.is_fatal())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker(pairs: &[(&str, &str)]) -> WorkerConfig {
+        let mut props: std::collections::BTreeMap<String, String> =
+            [("bootstrap.servers", "localhost:9092")].iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        props.extend(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        WorkerConfig::from_props(props).unwrap()
+    }
+
+    #[test]
+    fn only_distributed_workers_with_enabled_run_transactions() {
+        assert!(ExactlyOnceSupport::enabled(&worker(&[("group.id", "g"), (WORKER_KEY, "enabled")])));
+        assert!(!ExactlyOnceSupport::enabled(&worker(&[(WORKER_KEY, "enabled")])));
+        assert!(!ExactlyOnceSupport::enabled(&worker(&[("group.id", "g"), (WORKER_KEY, "preparing")])));
+        let bad = ExactlyOnceSupport::of(&worker(&[(WORKER_KEY, "yes")])).unwrap_err().to_string();
+        assert!(bad.contains(WORKER_KEY) && bad.contains("disabled, preparing, enabled"), "{bad}");
+    }
+
+    #[test]
+    fn boundaries_as_kafka_connect_reads_them() {
+        let w = worker(&[("offset.flush.interval.ms", "2500")]);
+        let props = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        assert_eq!(TransactionBoundary::of(&props(&[]), &w).unwrap(), TransactionBoundary::Poll);
+        assert_eq!(
+            TransactionBoundary::of(&props(&[("transaction.boundary", "interval")]), &w).unwrap(),
+            TransactionBoundary::Interval(Duration::from_millis(2500))
+        );
+        assert_eq!(
+            TransactionBoundary::of(
+                &props(&[("transaction.boundary", "interval"), ("transaction.boundary.interval.ms", "100")]),
+                &w
+            )
+            .unwrap(),
+            TransactionBoundary::Interval(Duration::from_millis(100))
+        );
+        let e = TransactionBoundary::of(&props(&[("transaction.boundary", "connector")]), &w).unwrap_err();
+        assert!(e.to_string().contains("connector-defined transaction boundaries"), "{e}");
+        assert_eq!(transactional_id("connect-cluster", "dg", 3), "connect-cluster-dg-3");
+    }
+}

@@ -1,0 +1,195 @@
+//! Exactly-once sources (KIP-618) against Apache Kafka, with worker processes killed mid-stream.
+//!
+//! - Chaos: a datagen source of 1,000,000 numbered records (the `orders` quickstart numbers
+//!   `orderid` from 0) on one `tributary distributed` worker, SIGKILLed five times while it
+//!   runs and restarted each time. With `exactly.once.source.support=enabled` a read_committed
+//!   consumer sees every number exactly once; the same run without it shows duplicates (which
+//!   proves the check can fail). Both counts are printed.
+//! - Fencing: a worker frozen with SIGSTOP (a zombie cut off from the group) is replaced by a
+//!   second worker, whose task fences the zombie's transactional id; once thawed, the zombie's
+//!   next commit fails as fenced and its task stops, and every number is still there once.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::cluster::{Cluster, change, spread};
+use common::wait_until;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use serde_json::{Value, json};
+use tributary_testcontainers::{TestEnv, create_topic, topic_end_offset, unique_name};
+
+/// One test at a time: they kill workers and count on time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const RECORDS: u64 = 1_000_000;
+
+fn eos() -> [(&'static str, &'static str); 1] {
+    [("exactly.once.source.support", "enabled")]
+}
+
+/// A datagen connector numbering its records (`orderid` 0, 1, ...), `count` of them.
+fn numbered(cluster: &Cluster, topic: &str, count: u64) {
+    let body = json!({"name": "numbers", "config": {
+        "connector.class": "DatagenConnector", "kafka.topic": topic, "quickstart": "orders",
+        "iterations": count.to_string(), "max.interval": "0", "tasks.max": "1", "random.seed": "7",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+    }})
+    .to_string();
+    change("POST", &cluster.url(0, "/connectors"), Some(&body), 201);
+}
+
+/// Every `orderid` a read_committed consumer reads from `topic` up to its current end.
+fn committed_numbers(bootstrap: &str, topic: &str) -> Vec<u64> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique_name("eos-reader"))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let partitions =
+        consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap().topics()[0].partitions().len();
+    let mut at_end = 0;
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while at_end < partitions && Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(m)) => {
+                let v: Value = serde_json::from_slice(m.payload().unwrap_or_default()).unwrap();
+                out.push(v["orderid"].as_u64().unwrap());
+            }
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => at_end += 1,
+            Some(Err(e)) => panic!("reading {topic}: {e}"),
+            None => {}
+        }
+    }
+    out
+}
+
+/// (missing numbers below `count`, duplicate deliveries).
+fn tally(numbers: &[u64], count: u64) -> (u64, u64) {
+    let mut seen = vec![0u32; usize::try_from(count).unwrap()];
+    for n in numbers {
+        seen[usize::try_from(*n).unwrap()] += 1;
+    }
+    let missing = seen.iter().filter(|n| **n == 0).count() as u64;
+    let duplicates = seen.iter().map(|n| u64::from(n.saturating_sub(1))).sum();
+    (missing, duplicates)
+}
+
+/// Runs the numbered source on one worker, SIGKILLs and restarts it at five points of the
+/// stream, and returns what a read_committed consumer sees: (records, missing, duplicates).
+fn chaos(bootstrap: &str, extra: &[(&str, &str)]) -> (usize, u64, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start_with(dir.path(), bootstrap, 1, extra);
+    let topic = unique_name("eos-numbers");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(create_topic(bootstrap, &topic, 3)).unwrap();
+    numbered(&cluster, &topic, RECORDS);
+    let ends = |t: &str| -> i64 { (0..3).map(|p| topic_end_offset_of(bootstrap, t, p)).sum() };
+    for (i, share) in [8u64, 25, 45, 65, 85].into_iter().enumerate() {
+        let at = i64::try_from(RECORDS * share / 100).unwrap();
+        wait_until(&format!("{share}% of the records written"), Duration::from_secs(300), || ends(&topic) >= at);
+        // A little later than the mark, not always at the same phase of a transaction.
+        std::thread::sleep(Duration::from_millis(37 * (i as u64 + 1)));
+        cluster.workers[0].kill9();
+        cluster.restart(0);
+    }
+    settled(bootstrap, &topic, 3, RECORDS);
+    assert!(spread(&cluster.status(0, "numbers"), 1).is_some(), "{}", cluster.status(0, "numbers"));
+    let numbers = committed_numbers(bootstrap, &topic);
+    let (missing, duplicates) = tally(&numbers, RECORDS);
+    (numbers.len(), missing, duplicates)
+}
+
+/// Waits until `topic` holds at least `count` records and stopped growing (the source is done).
+fn settled(bootstrap: &str, topic: &str, partitions: i32, count: u64) {
+    let end = || -> i64 { (0..partitions).map(|p| topic_end_offset_of(bootstrap, topic, p)).sum() };
+    let mut last = (-1, Instant::now());
+    wait_until("the source to have written every record", Duration::from_secs(300), || {
+        let now = end();
+        if now != last.0 {
+            last = (now, Instant::now());
+        }
+        now >= i64::try_from(count).unwrap() && last.1.elapsed() > Duration::from_secs(3)
+    });
+}
+
+fn topic_end_offset_of(bootstrap: &str, topic: &str, partition: i32) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
+    consumer.fetch_watermarks(topic, partition, Duration::from_secs(10)).map(|w| w.1).unwrap_or(0)
+}
+
+#[test]
+fn a_killed_worker_with_exactly_once_delivers_each_record_once_and_without_it_duplicates() {
+    let Some(bootstrap) = TestEnv::get().kafka() else { return };
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let started = Instant::now();
+    let (eos_records, eos_missing, eos_duplicates) = chaos(bootstrap, &eos());
+    let eos_time = started.elapsed();
+    let started = Instant::now();
+    let (alo_records, alo_missing, alo_duplicates) = chaos(bootstrap, &[]);
+    println!(
+        "5 SIGKILLs during {RECORDS} numbered records: exactly-once {eos_records} read_committed records, \
+         {eos_missing} missing, {eos_duplicates} duplicates ({:.0} s); at-least-once {alo_records} records, \
+         {alo_missing} missing, {alo_duplicates} duplicates ({:.0} s)",
+        eos_time.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!((eos_missing, eos_duplicates), (0, 0), "exactly-once lost or repeated records");
+    assert_eq!(alo_missing, 0, "at-least-once lost records");
+    assert!(alo_duplicates > 0, "the at-least-once run shows no duplicate: the check could not fail");
+}
+
+#[test]
+fn a_zombie_worker_is_fenced_and_only_the_new_owner_commits() {
+    let Some(bootstrap) = TestEnv::get().kafka() else { return };
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start_with(dir.path(), bootstrap, 1, &eos());
+    let topic = unique_name("eos-zombie");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(create_topic(bootstrap, &topic, 1)).unwrap();
+    let count = 200_000;
+    numbered(&cluster, &topic, count);
+    wait_until("records flowing", Duration::from_secs(60), || {
+        topic_end_offset(bootstrap, &topic).unwrap_or(0) > 20_000
+    });
+    // Freeze the owner: cut off from the group, it will wake believing it still owns the task.
+    let zombie = cluster.workers[0].child.id().to_string();
+    assert!(Command::new("kill").args(["-STOP", &zombie]).status().unwrap().success());
+    let second = cluster.add(bootstrap, &eos());
+    wait_until("the task RUNNING on the second worker", Duration::from_secs(60), || {
+        spread(&cluster.status(second, "numbers"), 1).is_some_and(|s| s.contains_key(&cluster.id(second)))
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(Command::new("kill").args(["-CONT", &zombie]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cluster.workers[0].log_text().contains("was fenced") {
+        assert!(Instant::now() < deadline, "the zombie's task was not fenced:\n{}", cluster.logs());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    settled(bootstrap, &topic, 1, count);
+    let numbers = committed_numbers(bootstrap, &topic);
+    let (missing, duplicates) = tally(&numbers, count);
+    let log = cluster.workers[0].log_text();
+    let fenced = log.lines().find(|l| l.contains("was fenced")).unwrap_or_default().to_owned();
+    let states: BTreeMap<String, Value> =
+        (0..2).map(|i| (cluster.id(i), cluster.status(i, "numbers")["tasks"][0].clone())).collect();
+    println!(
+        "zombie fenced: {fenced}\n{} records, {missing} missing, {duplicates} duplicates; {states:?}",
+        numbers.len()
+    );
+    assert_eq!((missing, duplicates), (0, 0), "{}", cluster.logs());
+}
