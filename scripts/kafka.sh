@@ -23,7 +23,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat <<USAGE
-Usage: scripts/kafka.sh COMMAND [--port PORT] [--controller-port PORT] [--dir DIR]
+Usage: scripts/kafka.sh COMMAND [--port PORT] [--controller-port PORT] [--dir DIR] [--set KEY=VALUE]...
 
 Manages a single-node Apache Kafka $KAFKA_VERSION (KRaft) broker run from Maven Central jars.
 
@@ -36,6 +36,7 @@ Commands:
                  (or --controller-port), data in DIR (default $CACHE/run/kafka-PORT).
                  Fetches and formats the storage on first use; returns once the broker serves
                  requests. A no-op if a broker already answers on PORT; data is kept across restarts.
+                 --set KEY=VALUE (repeatable) adds or overrides a server.properties key.
   stop           Stop the broker started in DIR: SIGTERM, then SIGKILL after 30 s.
   status         Say whether a broker serves on PORT (exit 1 if not) and which process is ours.
   classpath      Print the directory of the broker's jars (java -cp "DIR/*").
@@ -188,6 +189,10 @@ log.retention.bytes=1073741824
 log.segment.bytes=134217728
 log.retention.check.interval.ms=60000
 PROPS
+    # --set KEY=VALUE lines come last: Java's Properties keeps the last value of a key.
+    for prop in "${EXTRA_PROPS[@]}"; do
+      printf '%s\n' "$prop" >>"$DIR/server.properties"
+    done
     if [ ! -f "$DIR/data/meta.properties" ]; then
       say "formatting KRaft storage in $DIR/data"
       local id
@@ -255,11 +260,13 @@ shift
 PORT=9092
 CPORT=""
 DIR=""
+EXTRA_PROPS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) PORT="${2:?--port needs a value}"; shift 2 ;;
     --controller-port) CPORT="${2:?--controller-port needs a value}"; shift 2 ;;
     --dir) DIR="${2:?--dir needs a value}"; shift 2 ;;
+    --set) EXTRA_PROPS+=("${2:?--set needs KEY=VALUE}"); shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac

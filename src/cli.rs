@@ -132,6 +132,11 @@ pub(crate) struct DevArgs {
     /// <group>-status.
     #[arg(long, value_name = "ID", default_value = "tributary-dev")]
     pub(crate) group_id: String,
+    /// Run source tasks exactly once (exactly.once.source.support=enabled): each task writes
+    /// its records and their offsets in Kafka transactions. Refused, with the reason, when the
+    /// Kafka cluster cannot do transactions.
+    #[arg(long)]
+    pub(crate) exactly_once: bool,
     /// Connector properties file to create, or update if it exists, in the cluster (repeatable).
     #[arg(long = "connector", value_name = "FILE")]
     pub(crate) connectors: Vec<PathBuf>,

@@ -81,6 +81,7 @@ fn worker_props(args: &DevArgs, bootstrap: &str) -> BTreeMap<String, String> {
         ("session.timeout.ms", "6000".to_owned()),
         ("heartbeat.interval.ms", "2000".to_owned()),
         ("scheduled.rebalance.max.delay.ms", "10000".to_owned()),
+        ("exactly.once.source.support", if args.exactly_once { "enabled" } else { "disabled" }.to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -39,7 +39,7 @@ pub(crate) fn load_connectors(registry: &Arc<Registry>, paths: &[PathBuf]) -> an
     let mut problems = Vec::new();
     for path in paths {
         match read_properties(path, "connector properties") {
-            Ok(props) => match validate_connector(registry, &props) {
+            Ok(props) => match validate_connector(registry, &props, &Props::new()) {
                 Ok(_) => out.push(props),
                 Err(e) => problems.push(format!("{}: {e}", path.display())),
             },

@@ -22,7 +22,7 @@ use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use serde_json::{Value, json};
-use tributary_testcontainers::{TestEnv, create_topic, topic_end_offset, unique_name};
+use tributary_testcontainers::{TestEnv, create_topic, repo_root, topic_end_offset, unique_name};
 
 /// One test at a time: they kill workers and count on time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -192,4 +192,122 @@ fn a_zombie_worker_is_fenced_and_only_the_new_owner_commits() {
         numbers.len()
     );
     assert_eq!((missing, duplicates), (0, 0), "{}", cluster.logs());
+}
+
+/// A broker of its own whose transaction coordinator cannot work (its transaction log wants 3
+/// replicas on one node); stopped when dropped.
+struct NoTransactionsBroker {
+    port: u16,
+}
+
+impl NoTransactionsBroker {
+    fn start(port: u16) -> Self {
+        let script = repo_root().join("scripts/kafka.sh");
+        let status = Command::new("bash")
+            .arg(&script)
+            .args(["start", "--port", &port.to_string(), "--set", "transaction.state.log.replication.factor=3"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot start the second broker");
+        Self { port }
+    }
+}
+
+impl Drop for NoTransactionsBroker {
+    fn drop(&mut self) {
+        let script = repo_root().join("scripts/kafka.sh");
+        let _ = Command::new("bash").arg(&script).args(["stop", "--port", &self.port.to_string()]).status();
+    }
+}
+
+#[test]
+fn dev_refuses_exactly_once_on_a_cluster_that_cannot_do_transactions() {
+    if TestEnv::get().kafka().is_none() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let broker = NoTransactionsBroker::start(19492);
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = common::tributary()
+        .arg("dev")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--bootstrap-servers", &format!("127.0.0.1:{}", broker.port), "--exactly-once"])
+        .args(["--rest-port", "18493", "--registry-port", "18494"])
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "dev ran without transactions:\n{text}");
+    assert!(
+        text.contains(
+            "exactly.once.source.support=enabled, but the Kafka cluster at 127.0.0.1:19492 cannot do transactions"
+        ),
+        "{text}"
+    );
+    println!(
+        "dev --exactly-once on a cluster without a working transaction coordinator: refused after {:.1} s: {}",
+        started.elapsed().as_secs_f64(),
+        text.lines().find(|l| l.contains("cannot do transactions")).unwrap_or_default()
+    );
+}
+
+/// The errors of one key in a validation answer.
+fn key_errors(answer: &Value, key: &str) -> Vec<String> {
+    answer["configs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["value"]["name"] == key)
+        .flat_map(|c| c["value"]["errors"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn exactly_once_preflight_checks_as_kafka_connect() {
+    let Some(bootstrap) = TestEnv::get().kafka() else { return };
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start_with(dir.path(), bootstrap, 1, &eos());
+    let validate = |class: &str, extra: &[(&str, &str)]| -> Value {
+        let mut config =
+            json!({"connector.class": class, "name": "v", "topic": "t", "kafka.topic": "t", "quickstart": "users"});
+        for (k, v) in extra {
+            config[*k] = json!(v);
+        }
+        let url = cluster.url(0, &format!("/connector-plugins/{class}/config/validate"));
+        common::cluster::call("PUT", &url, Some(&config.to_string())).1
+    };
+    let required = [("exactly.once.support", "required")];
+    assert_eq!(key_errors(&validate("DatagenConnector", &required), "exactly.once.support"), Vec::<String>::new());
+    assert_eq!(
+        key_errors(
+            &validate("FileStreamSource", &[("exactly.once.support", "required"), ("file", "")]),
+            "exactly.once.support"
+        ),
+        vec!["The connector does not support exactly-once semantics with the provided configuration.".to_owned()]
+    );
+    let connector_boundary = validate("DatagenConnector", &[("transaction.boundary", "connector")]);
+    assert_eq!(
+        key_errors(&connector_boundary, "transaction.boundary"),
+        vec![
+            "The connector does not support connector-defined transaction boundaries with the given configuration. \
+              Please reconfigure it to use a different transaction boundary definition."
+                .to_owned()
+        ]
+    );
+    // A connector created with required and an interval boundary runs.
+    let topic = unique_name("eos-interval");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(create_topic(bootstrap, &topic, 1)).unwrap();
+    let body = json!({"name": "interval", "config": {
+        "connector.class": "DatagenConnector", "kafka.topic": topic, "quickstart": "orders", "iterations": "5000",
+        "max.interval": "0", "exactly.once.support": "required", "transaction.boundary": "interval",
+        "transaction.boundary.interval.ms": "100",
+    }})
+    .to_string();
+    change("POST", &cluster.url(0, "/connectors"), Some(&body), 201);
+    settled(bootstrap, &topic, 1, 5000);
+    assert!(cluster.logs().contains("transactional producer ready"), "{}", cluster.logs());
 }

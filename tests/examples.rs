@@ -45,5 +45,5 @@ fn example_datagen_config_is_valid() {
     let mut r = tributary_runtime::Registry::new();
     tributary_converters::register(&mut r);
     tributary_connectors::register(&mut r);
-    tributary_runtime::worker::validate_connector(&std::sync::Arc::new(r), &props).unwrap();
+    tributary_runtime::worker::validate_connector(&std::sync::Arc::new(r), &props, &Default::default()).unwrap();
 }

@@ -56,8 +56,9 @@ pub trait Herder: Send + Sync {
     fn worker_id(&self) -> String;
     /// The plugins this worker can run.
     fn registry(&self) -> &Arc<Registry>;
-    /// The worker's converter settings (`key.converter`, `value.converter`,
-    /// `header.converter`), which apply to connectors that set none.
+    /// The worker settings validation shows or depends on: its converters (`key.converter`,
+    /// `value.converter`, `header.converter`, which apply to connectors that set none), and
+    /// `exactly.once.source.support=enabled` when source tasks run transactionally.
     fn converter_defaults(&self) -> Props;
     /// The Kafka cluster's id, when the cluster answers.
     async fn kafka_cluster_id(&self) -> Option<String>;
@@ -151,6 +152,10 @@ impl Herder for Worker {
                 };
                 ((*k).to_owned(), props.get(*k).cloned().unwrap_or_else(|| default.to_owned()))
             })
+            .chain(
+                crate::worker::exactly_once::ExactlyOnceSupport::enabled(self.config())
+                    .then(|| (crate::worker::exactly_once::WORKER_KEY.to_owned(), "enabled".to_owned())),
+            )
             .collect()
     }
     async fn kafka_cluster_id(&self) -> Option<String> {

@@ -57,6 +57,12 @@ impl SourceConnector for DatagenConnector {
     fn create_task(&self) -> Box<dyn SourceTask> {
         Box::new(DatagenTask::default())
     }
+
+    /// Supported: a task's offset holds its iteration and the seed its generator was reseeded
+    /// with, so it resumes with exactly the records that follow the committed ones.
+    fn exactly_once_support(&self, _config: &Props) -> Option<bool> {
+        Some(true)
+    }
 }
 
 /// Adds the datagen connector.

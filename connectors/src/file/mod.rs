@@ -79,6 +79,12 @@ impl SourceConnector for FileStreamSourceConnector {
     fn create_task(&self) -> Box<dyn SourceTask> {
         Box::new(FileSourceTask::default())
     }
+
+    /// As Kafka's: supported when reading a file (its position is the offset), not standard
+    /// input.
+    fn exactly_once_support(&self, config: &Props) -> Option<bool> {
+        Some(config.get("file").is_some_and(|f| !f.trim().is_empty()))
+    }
 }
 
 /// Writes to one file from one task.

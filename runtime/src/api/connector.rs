@@ -108,6 +108,18 @@ pub trait Connector: Send + Sync {
 pub trait SourceConnector: Connector {
     /// A new, unstarted task.
     fn create_task(&self) -> Box<dyn SourceTask>;
+    /// Whether this connector, with `config`, delivers exactly once when its records and
+    /// offsets commit in one transaction (Kafka Connect's `exactlyOnceSupport`): `Some(true)`
+    /// when its offsets fully determine what it produces next; `None` when it cannot tell,
+    /// which fails the preflight check of `exactly.once.support=required`.
+    fn exactly_once_support(&self, _config: &Props) -> Option<bool> {
+        None
+    }
+    /// Whether this connector's tasks can define their own transaction boundaries
+    /// (`transaction.boundary=connector`; Kafka Connect's `canDefineTransactionBoundaries`).
+    fn can_define_transaction_boundaries(&self, _config: &Props) -> bool {
+        false
+    }
 }
 
 /// A connector that writes Kafka records to an external system.

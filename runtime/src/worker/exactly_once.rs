@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
-use crate::api::{ConnectError, ConnectResult, Props};
+use crate::api::{ConfigError, ConnectError, ConnectResult, Props};
+use crate::plugins::{AnyConnector, ConnectorPlugin};
 
 use super::config::WorkerConfig;
 
@@ -95,6 +96,50 @@ impl TransactionBoundary {
             )),
         }
     }
+}
+
+/// Kafka Connect's preflight checks of a source connector's `exactly.once.support` and
+/// `transaction.boundary` (`AbstractHerder.validateSourceConnectorConfig`), with its messages.
+pub(crate) fn preflight(plugin: &ConnectorPlugin, props: &Props, worker: &Props) -> Vec<ConfigError> {
+    let set = |k: &str| props.get(k).map(|v| v.trim().to_ascii_lowercase()).filter(|v| !v.is_empty());
+    let mut errors = Vec::new();
+    let AnyConnector::Source(connector) = (plugin.factory)() else { return errors };
+    let enabled = worker.get(WORKER_KEY).is_some_and(|v| v == "enabled");
+    let error = |key: &str, message: &str| ConfigError { key: key.into(), message: message.into() };
+    match set("exactly.once.support").as_deref() {
+        None | Some("requested") => {}
+        Some("required") if !enabled => {
+            errors
+                .push(error("exactly.once.support", "This worker does not have exactly-once source support enabled."));
+        }
+        Some("required") => match connector.exactly_once_support(props) {
+            Some(true) => {}
+            Some(false) => errors.push(error(
+                "exactly.once.support",
+                "The connector does not support exactly-once semantics with the provided configuration.",
+            )),
+            None => errors.push(error(
+                "exactly.once.support",
+                "The connector does not implement the API required for preflight validation of exactly-once source \
+                 support. Please consult the documentation for the connector to determine whether it supports \
+                 exactly-once semantics, and then consider reconfiguring the connector to use the value \"requested\" \
+                 for this property (which will disable this preflight check and allow the connector to be created).",
+            )),
+        },
+        // Other values: the key's own validator reports them.
+        Some(_) => {}
+    }
+    match set("transaction.boundary").as_deref() {
+        None | Some("poll") | Some("interval") => {}
+        Some("connector") if !connector.can_define_transaction_boundaries(props) => errors.push(error(
+            "transaction.boundary",
+            "The connector does not support connector-defined transaction boundaries with the given configuration. \
+             Please reconfigure it to use a different transaction boundary definition.",
+        )),
+        Some("connector") => {}
+        Some(_) => {}
+    }
+    errors
 }
 
 /// The `transactional.id` of a source task: `<group.id>-<connector>-<task>`, as Kafka Connect

@@ -64,7 +64,9 @@ impl Worker {
         let resolved = ConfigProviders::from_worker_props(&self.config.props)
             .and_then(|p| p.resolve(props))
             .map_err(|e| ChangeError::BadRequest(e.chain()))?;
-        let checked = validate_connector(&self.registry, &resolved).map_err(ChangeError::Invalid)?;
+        let checked =
+            validate_connector(&self.registry, &resolved, &<Self as crate::herder::Herder>::converter_defaults(self))
+                .map_err(ChangeError::Invalid)?;
         TaskConverters::resolve(&self.registry, &self.config, &resolved)
             .map_err(|e| ChangeError::BadRequest(e.chain()))?;
         Ok(checked)

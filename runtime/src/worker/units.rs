@@ -69,7 +69,11 @@ impl Worker {
     /// Resolves config provider variables, checks the configuration, starts a connector
     /// instance of `class` and asks it for task configs. Logged with the connector's name.
     pub(super) async fn instantiate(&self, name: &str, class: &str, config: &Props) -> Result<Started, StartFailure> {
-        let tasks_max = match validate_connector(&self.registry, config) {
+        let tasks_max = match validate_connector(
+            &self.registry,
+            config,
+            &<Self as crate::herder::Herder>::converter_defaults(self),
+        ) {
             Ok(c) => c.tasks_max,
             Err(e) => return Err(StartFailure::Config(format!("invalid configuration: {e}"))),
         };

@@ -190,7 +190,8 @@ impl Alias {
 
 /// Errors Kafka Connect reports outside the key definitions: a negated transform without a
 /// predicate, and a sink's topic rules.
-fn extra_errors(kind: ConnectorKind, props: &Props) -> Vec<ConfigError> {
+fn extra_errors(plugin: &ConnectorPlugin, props: &Props, worker: &Props) -> Vec<ConfigError> {
+    let kind = plugin.kind;
     let mut errors = Vec::new();
     let aliases = props.get("transforms").map(String::as_str).unwrap_or_default();
     for alias in aliases.split(',').map(str::trim).filter(|a| !a.is_empty()) {
@@ -205,12 +206,8 @@ fn extra_errors(kind: ConnectorKind, props: &Props) -> Vec<ConfigError> {
         }
     }
     let set = |k: &str| props.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    if kind == ConnectorKind::Source && set("exactly.once.support").is_some_and(|v| v.eq_ignore_ascii_case("required"))
-    {
-        errors.push(ConfigError {
-            key: "exactly.once.support".into(),
-            message: "This worker does not have exactly-once source support enabled.".into(),
-        });
+    if kind == ConnectorKind::Source {
+        errors.extend(super::exactly_once::preflight(plugin, props, worker));
     }
     if kind == ConnectorKind::Sink && set("errors.deadletterqueue.topic.name").is_some() {
         errors.push(ConfigError {
@@ -327,7 +324,7 @@ pub(super) fn check(registry: &Arc<Registry>, plugin: &ConnectorPlugin, props: &
         AnyConnector::Source(c) => c.config_def(),
         AnyConnector::Sink(c) => c.config_def(),
     };
-    let extra = extra_errors(plugin.kind, &props);
+    let extra = extra_errors(plugin, &props, defaults);
     Checked { def, props, extra, plugin_def, converters }
 }
 
@@ -361,7 +358,12 @@ pub(super) fn converter_props(props: &Props, prefix: &str) -> Props {
 }
 
 /// Checks `props` against the common keys, the aliases' keys and the plugin's own definition.
-pub fn validate_connector(registry: &Arc<Registry>, props: &Props) -> Result<CheckedConnector, ConfigErrors> {
+/// `worker` holds the worker settings validation depends on ([`Herder::converter_defaults`](crate::herder::Herder::converter_defaults)).
+pub fn validate_connector(
+    registry: &Arc<Registry>,
+    props: &Props,
+    worker: &Props,
+) -> Result<CheckedConnector, ConfigErrors> {
     let class = props.get("connector.class").map(String::as_str).unwrap_or_default();
     let plugin = match registry.connector(class) {
         Ok(p) => p.clone(),
@@ -380,7 +382,7 @@ pub fn validate_connector(registry: &Arc<Registry>, props: &Props) -> Result<Che
             return Err(errs);
         }
     };
-    let checked = check(registry, &plugin, props, &Props::new());
+    let checked = check(registry, &plugin, props, worker);
     let errors = checked.errors();
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));

@@ -65,6 +65,19 @@ pub fn distributed_config_def() -> ConfigDef {
         ))
         .define(
             ConfigKey::new(
+                "exactly.once.source.support",
+                String,
+                High,
+                "Whether to enable exactly-once support for source connectors in the cluster by using transactions \
+                 to write source records and their source offsets, and by proactively fencing out old task \
+                 generations before bringing up new ones: disabled (default), preparing (a step of a rolling \
+                 upgrade: accepted, not used) or enabled.",
+            )
+            .default("disabled")
+            .validator(Validator::OneOfIgnoreCase(vec!["disabled", "preparing", "enabled"])),
+        )
+        .define(
+            ConfigKey::new(
                 "connect.protocol",
                 String,
                 Low,

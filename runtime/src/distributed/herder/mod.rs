@@ -72,6 +72,18 @@ pub enum HerderError {
     /// The HTTP client for talking to other workers could not be built.
     #[error("cannot build the HTTP client for other workers: {0}")]
     Http(String),
+    /// Exactly-once source support is enabled but the Kafka cluster cannot do transactions.
+    #[error(
+        "exactly.once.source.support=enabled, but the Kafka cluster at {bootstrap} cannot do transactions: {reason}. \
+         Use a cluster whose transaction coordinator works (transaction.state.log.replication.factor no larger than \
+         its number of brokers), or set exactly.once.source.support=disabled"
+    )]
+    NoTransactions {
+        /// The cluster.
+        bootstrap: String,
+        /// What the probe got.
+        reason: String,
+    },
 }
 
 /// What this worker knows of the group.
@@ -112,6 +124,32 @@ impl Inner {
     }
 }
 
+/// Checks that the cluster can do transactions before any source task counts on them: a
+/// producer with the transactional id `<group.id>-exactly-once-probe` must initialise within
+/// 15 s.
+async fn probe_transactions(cfg: &DistributedConfig, worker: &WorkerConfig) -> Result<(), HerderError> {
+    let mut config = crate::worker::kafka::producer_config(worker, "exactly-once-probe");
+    config.set("transactional.id", format!("{}-exactly-once-probe", cfg.group.group_id));
+    let bootstrap = worker.bootstrap_servers.clone();
+    let refused = |reason: String| HerderError::NoTransactions { bootstrap: bootstrap.clone(), reason };
+    let producer: rdkafka::producer::BaseProducer =
+        config.create().map_err(|e| refused(format!("cannot create a transactional producer ({e})")))?;
+    tracing::info!("exactly-once source support: checking that the Kafka cluster can do transactions");
+    let outcome = tokio::task::spawn_blocking(move || {
+        use rdkafka::producer::Producer;
+        producer.init_transactions(Duration::from_secs(15))
+    })
+    .await
+    .map_err(|e| refused(e.to_string()))?;
+    outcome.map_err(|e| {
+        if e.to_string().contains("Timed out") {
+            refused(format!("no transaction coordinator became available within 15 s ({e})"))
+        } else {
+            refused(e.to_string())
+        }
+    })
+}
+
 /// One worker of a distributed cluster. See the [module docs](self).
 #[derive(Debug)]
 pub struct DistributedHerder {
@@ -131,6 +169,9 @@ impl DistributedHerder {
         registry: Arc<Registry>,
         cancel: CancellationToken,
     ) -> Result<Self, HerderError> {
+        if crate::worker::exactly_once::ExactlyOnceSupport::enabled(&worker_config) {
+            probe_transactions(&cfg, &worker_config).await?;
+        }
         let offsets = Arc::new(KafkaOffsetStore::start(&cfg.offset_topic).await?);
         let configs = KafkaConfigStore::start(&cfg.config_topic).await?;
         let statuses = KafkaStatusStore::start(&cfg.status_topic).await?;
