@@ -132,6 +132,9 @@ pub(crate) fn consumer_config(worker: &WorkerConfig, connector: &str, client_id:
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("partition.assignment.strategy", "cooperative-sticky")
+        // Records of aborted transactions (an exactly-once source that failed) never reach a
+        // sink; `consumer.isolation.level` in the worker config overrides it.
+        .set("isolation.level", "read_committed")
         .set("reconnect.backoff.max.ms", "5000")
         .set("log_level", "4");
     apply(&mut cfg, worker.with_prefix("consumer."));
