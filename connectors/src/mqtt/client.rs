@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, MqttOptions, Publish, QoS, Request,
-    Subscribe, SubscribeFilter, SubscribeReasonCode, TlsConfiguration, Transport,
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, MqttOptions, PubAck, PubRec, Publish,
+    QoS, Request, Subscribe, SubscribeFilter, SubscribeReasonCode, TlsConfiguration, Transport,
 };
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tributary_runtime::api::{ConnectError, ConnectResult};
@@ -25,6 +26,15 @@ use super::config::{ConnectionSettings, ServerUri};
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// A manual acknowledgement the task owes the broker for a received QoS 1/2 message.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Ack {
+    /// Connection generation the message arrived on.
+    pub(super) generation: u64,
+    pub(super) qos: QoS,
+    pub(super) pkid: u16,
+}
 
 /// What the driver reports to the task that owns it.
 #[async_trait]
@@ -168,17 +178,29 @@ fn tls_transport(s: &ConnectionSettings) -> ConnectResult<Transport> {
     Ok(Transport::Tls(TlsConfiguration::Simple { ca, alpn: None, client_auth }))
 }
 
+/// How a task wants its connection.
+#[derive(Debug)]
+pub(super) struct Setup<'a> {
+    pub(super) client_id: &'a str,
+    /// Filters to subscribe to, with their QoS.
+    pub(super) subscriptions: Vec<(String, QoS)>,
+    /// Acknowledge received messages only when the task says so.
+    pub(super) manual_acks: bool,
+    /// Outgoing QoS 1/2 publishes awaiting acknowledgement, at most.
+    pub(super) inflight: u16,
+    /// Capacity of the client's request channel.
+    pub(super) request_capacity: usize,
+}
+
 /// Starts the driver. `subscriptions` are (re)subscribed whenever the broker has no session
 /// for us; `request_capacity` bounds the client's request channel.
 pub(super) fn connect<H: Handler>(
     settings: &ConnectionSettings,
-    client_id: &str,
-    subscriptions: Vec<(String, QoS)>,
-    manual_acks: bool,
-    inflight: u16,
-    request_capacity: usize,
+    setup: Setup<'_>,
+    acks: Option<mpsc::Receiver<Ack>>,
     handler: H,
 ) -> ConnectResult<Connection> {
+    let Setup { client_id, subscriptions, manual_acks, inflight, request_capacity } = setup;
     let mut all_options = Vec::with_capacity(settings.servers.len());
     for server in &settings.servers {
         all_options.push((server.to_string(), options(settings, server, client_id, manual_acks, inflight)?));
@@ -199,9 +221,11 @@ pub(super) fn connect<H: Handler>(
         generation: generation.clone(),
         status: status.clone(),
         handler,
+        acks,
         failures: 0,
     };
-    let driver = tokio::spawn(driver.run(cancel.clone()));
+    // In the task's span, so its logs carry the connector and task.
+    let driver = tokio::spawn(tracing::Instrument::instrument(driver.run(cancel.clone()), tracing::Span::current()));
     Ok(Connection { client, generation, status, cancel, driver: Some(driver) })
 }
 
@@ -213,6 +237,9 @@ struct Driver<H> {
     generation: Arc<AtomicU64>,
     status: SharedStatus,
     handler: H,
+    /// Acknowledgements from the task. The driver takes them in every state, also while
+    /// `Handler::publish` waits, so the task never waits on the driver to acknowledge.
+    acks: Option<mpsc::Receiver<Ack>>,
     /// Connection failures in a row.
     failures: u32,
 }
@@ -223,16 +250,25 @@ impl<H: Handler> Driver<H> {
             let event = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return,
+                Some(ack) = next_ack(&mut self.acks) => {
+                    queue_ack(&mut self.eventloop, &self.generation, ack);
+                    continue;
+                }
                 e = self.eventloop.poll() => e,
             };
             match event {
                 Ok(Event::Incoming(Incoming::ConnAck(ack))) => self.on_connack(ack.session_present),
                 Ok(Event::Incoming(Incoming::Publish(p))) => {
                     let generation = self.generation.load(Ordering::Acquire);
-                    tokio::select! {
-                        biased;
-                        _ = cancel.cancelled() => return,
-                        _ = self.handler.publish(p, generation) => {}
+                    let publish = self.handler.publish(p, generation);
+                    tokio::pin!(publish);
+                    loop {
+                        tokio::select! {
+                            biased;
+                            _ = cancel.cancelled() => return,
+                            _ = &mut publish => break,
+                            Some(ack) = next_ack(&mut self.acks) => queue_ack(&mut self.eventloop, &self.generation, ack),
+                        }
                     }
                 }
                 Ok(Event::Incoming(Incoming::PubAck(_) | Incoming::PubComp(_))) => self.handler.acked(),
@@ -311,6 +347,29 @@ impl<H: Handler> Driver<H> {
     }
 }
 
+async fn next_ack(acks: &mut Option<mpsc::Receiver<Ack>>) -> Option<Ack> {
+    match acks {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Queues an acknowledgement into the event loop (sent with its next write), unless it belongs
+/// to an older connection: the broker redelivers those messages (persistent session, and then
+/// the same packet id acknowledges the redelivery of a message Kafka already holds) or forgot
+/// them (clean session, where the packet id may now name another message).
+fn queue_ack(eventloop: &mut EventLoop, generation: &AtomicU64, ack: Ack) {
+    if ack.generation != generation.load(Ordering::Acquire) {
+        return;
+    }
+    let request = match ack.qos {
+        QoS::AtMostOnce => return,
+        QoS::AtLeastOnce => Request::PubAck(PubAck::new(ack.pkid)),
+        QoS::ExactlyOnce => Request::PubRec(PubRec::new(ack.pkid)),
+    };
+    eventloop.pending.push_back(request);
+}
+
 /// Errors that retrying cannot fix: the broker refused our credentials or client id.
 fn fatal_error(e: &ConnectionError, broker: &str) -> Option<String> {
     let ConnectionError::ConnectionRefused(code) = e else {
@@ -326,17 +385,13 @@ fn fatal_error(e: &ConnectionError, broker: &str) -> Option<String> {
     };
     let why = match code {
         ConnectReturnCode::BadUserNamePassword => "bad user name or password (check mqtt.username and mqtt.password)",
-        ConnectReturnCode::NotAuthorized => "not authorized (check mqtt.username, mqtt.password and the broker's ACLs)",
+        // Mosquitto answers a wrong password with this code too.
+        ConnectReturnCode::NotAuthorized => {
+            "not authorized: wrong user name or password, or no permission (check mqtt.username, mqtt.password and the broker's ACLs)"
+        }
         ConnectReturnCode::BadClientId => "client id rejected (check mqtt.client.id)",
         ConnectReturnCode::RefusedProtocolVersion => "MQTT 3.1.1 is not supported by this broker",
         _ => return None,
     };
     Some(format!("{broker} refused the connection: {why}"))
-}
-
-/// The publish a manual acknowledgement needs (rumqttc reads only its QoS and packet id).
-pub(super) fn ack_handle(qos: QoS, pkid: u16) -> Publish {
-    let mut p = Publish::new("", qos, Vec::<u8>::new());
-    p.pkid = pkid;
-    p
 }

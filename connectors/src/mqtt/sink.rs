@@ -17,7 +17,7 @@ use rumqttc::{Publish, QoS};
 use tokio::sync::Notify;
 use tributary_runtime::api::{ConnectError, ConnectResult, Props, SinkOffsets, SinkRecord, SinkTask, SinkTaskContext};
 
-use super::client::{Connection, Handler, connect};
+use super::client::{Connection, Handler, Setup, connect};
 use super::config;
 use super::payload::value_to_payload;
 use super::topic::render_sink_topic;
@@ -102,7 +102,14 @@ impl SinkTask for MqttSinkTask {
         tracing::info!(client_id, brokers = %uris, qos = settings.qos as u8, "MQTT sink connecting");
         self.acks = Arc::new(Acks::default());
         let handler = SinkHandler { acks: self.acks.clone() };
-        let conn = connect(&settings, &client_id, Vec::new(), false, inflight, usize::from(inflight), handler)?;
+        let setup = Setup {
+            client_id: &client_id,
+            subscriptions: Vec::new(),
+            manual_acks: false,
+            inflight,
+            request_capacity: usize::from(inflight),
+        };
+        let conn = connect(&settings, setup, None, handler)?;
         let timeout = settings.connect_timeout * settings.servers.len().max(1) as u32 + Duration::from_secs(1);
         conn.wait_connected(&uris, timeout).await?;
         self.conn = Some(conn);

@@ -8,8 +8,8 @@
 //!
 //! Back-pressure: the driver waits for a permit per unacknowledged QoS 1/2 message
 //! (`mqtt.max.unacked.messages`) and for room in a bounded channel, and reads nothing from
-//! the broker meanwhile; the client's request channel has room for every acknowledgement the
-//! task can owe, so acknowledging never waits on the driver.
+//! the broker meanwhile. Acknowledgements go to the driver through a channel it drains in
+//! every state (also while it waits), so acknowledging never waits on reading.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use tributary_runtime::api::{
     SourceTaskContext, Value,
 };
 
-use super::client::{Connection, Handler, ack_handle, connect};
+use super::client::{Ack, Connection, Handler, Setup, connect};
 use super::config::{self, ConnectionSettings};
 use super::payload::json_to_value;
 use super::topic;
@@ -71,6 +71,7 @@ impl Handler for SourceHandler {
 pub struct MqttSourceTask {
     conn: Option<Connection>,
     rx: Option<mpsc::Receiver<Msg>>,
+    acks: Option<mpsc::Sender<Ack>>,
     permits: Arc<Semaphore>,
     /// One entry per polled record, in poll order: what to acknowledge when Kafka holds it.
     owed: VecDeque<Option<(u64, QoS, u16)>>,
@@ -92,6 +93,7 @@ impl Default for MqttSourceTask {
         Self {
             conn: None,
             rx: None,
+            acks: None,
             permits: Arc::new(Semaphore::new(0)),
             owed: VecDeque::new(),
             kafka_topic: String::new(),
@@ -169,13 +171,10 @@ impl MqttSourceTask {
             return;
         }
         self.permits.add_permits(1);
-        let Some(conn) = &self.conn else { return };
-        if conn.generation() != generation {
-            // Redelivered on the new connection (persistent session), or forgotten (clean).
-            return;
-        }
-        if let Err(e) = conn.client.ack(&ack_handle(qos, pkid)).await {
-            tracing::debug!(error = %e, "cannot acknowledge a message: the client is closed");
+        let Some(acks) = &self.acks else { return };
+        // The driver drops acknowledgements of older connections.
+        if acks.send(Ack { generation, qos, pkid }).await.is_err() {
+            tracing::debug!("cannot acknowledge a message: the connection is closed");
         }
     }
 
@@ -239,8 +238,16 @@ impl SourceTask for MqttSourceTask {
             );
         }
         let handler = SourceHandler { tx, permits: self.permits.clone() };
-        // Room for every acknowledgement the task can owe, plus the disconnect.
-        let conn = connect(&settings, &client_id, filters, true, 100, max_unacked + 16, handler)?;
+        let (ack_tx, ack_rx) = mpsc::channel(max_unacked);
+        self.acks = Some(ack_tx);
+        let setup = Setup {
+            client_id: &client_id,
+            subscriptions: filters,
+            manual_acks: true,
+            inflight: 100,
+            request_capacity: 16,
+        };
+        let conn = connect(&settings, setup, Some(ack_rx), handler)?;
         let timeout = settings.connect_timeout * settings.servers.len().max(1) as u32 + Duration::from_secs(1);
         conn.wait_connected(&uris, timeout).await?;
         self.conn = Some(conn);
@@ -287,6 +294,7 @@ impl SourceTask for MqttSourceTask {
             conn.close().await;
         }
         self.rx = None;
+        self.acks = None;
         Ok(())
     }
 }
