@@ -18,7 +18,7 @@ Commands:
   install  Install the Debian package with apt-get if mosquitto is missing.
   start    Start a broker on 127.0.0.1:PORT (default 1883), state in DIR (default
            $CACHE/run/mosquitto-PORT): persistence on (sessions and queued QoS 1/2
-           messages survive a restart), unlimited in-flight messages per client and up to
+           messages survive a restart), 10,000 in-flight messages per client and up to
            1,000,000 queued messages per session (100k-message tests queue them all).
            With --passwd, clients must log in as USER with PASSWORD (anonymous refused).
            Returns once the broker accepts connections; a no-op if ours already runs.
@@ -82,9 +82,10 @@ log_type error
 log_type warning
 log_type notice
 connection_messages true
-# 0 = no limit on unacknowledged QoS 1/2 messages per client: the source acknowledges a message
-# only once Kafka holds it, so a small window would throttle it to the producer's latency.
-max_inflight_messages 0
+# Unacknowledged QoS 1/2 messages per client (default 20): the source acknowledges a message only
+# once Kafka holds it, so a small window would throttle it to the producer's latency. 10,000
+# matches the default of the source's mqtt.max.unacked.messages.
+max_inflight_messages 10000
 max_queued_messages 1000000
 max_queued_bytes 0
 CONF

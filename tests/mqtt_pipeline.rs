@@ -235,7 +235,7 @@ async fn source_maps_mqtt_topics_to_kafka_topics_and_parses_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails: after the restart delivery stalls (about 6,000 of the 15,000 messages queued while the worker was down arrive); under investigation"]
+#[ignore = "fails: after the restart the broker redelivers the unacknowledged messages, but none of the 15,000 published while the worker was down arrive; not yet understood"]
 async fn source_sigkill_with_persistent_session_loses_nothing() {
     let Some((kafka, mqtt)) = env() else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -267,7 +267,7 @@ async fn source_sigkill_with_persistent_session_loses_nothing() {
     publisher.publish_all(msgs[n / 2..].iter().cloned()).await;
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 1);
     w.wait_log("session_present=true", Duration::from_secs(60));
-    let got = consume(kafka, &topic, Duration::from_secs(240), |g| distinct(g).0.len() >= n);
+    let got = consume(kafka, &topic, Duration::from_secs(120), |g| distinct(g).0.len() >= n);
     let (set, dups) = distinct(&got);
     eprintln!("{before} records before the kill; {} records, {} distinct, {dups} duplicates", got.len(), set.len());
     let log = w.log_text();
