@@ -35,3 +35,5 @@ bash scripts/kafka.sh fetch
 bash scripts/kafka.sh fetch-connect
 # Confluent's Python client: the outside client of the Avro and schema registry interop tests.
 bash scripts/python-env.sh >/dev/null
+# Mosquitto (Debian package) for the MQTT connector tests.
+bash scripts/mosquitto.sh install

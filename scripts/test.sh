@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Tributary's whole test suite on this machine: installs what is missing (Debian packages,
-# Apache Kafka's jars), starts the shared test broker on 127.0.0.1:19092, then checks formatting
+# Apache Kafka's jars), starts the shared test broker on 127.0.0.1:19092 and Mosquitto on
+# 127.0.0.1:11883 (and :11884 with a password), then checks formatting
 # and lints and runs every test against the real broker. Idempotent; safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,12 @@ say() { printf '==> %s\n' "$*"; }
 bash scripts/setup.sh
 bash scripts/kafka.sh start --port 19092
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:19092}"
+# Mosquitto for the MQTT connector tests: one open broker, and one that needs a password (the
+# wrong-credentials test).
+bash scripts/mosquitto.sh start --port 11883
+bash scripts/mosquitto.sh start --port 11884 --passwd tributary:tributary-secret
+export MQTT_URL="${MQTT_URL:-tcp://127.0.0.1:11883}"
+export MQTT_AUTH_URL="${MQTT_AUTH_URL:-tcp://127.0.0.1:11884}"
 
 say "cargo fmt --check"
 cargo fmt --all -- --check

@@ -6,6 +6,8 @@
 pub mod datagen;
 #[cfg(feature = "file")]
 pub mod file;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 
 use tributary_runtime::plugins::Registry;
 
@@ -22,4 +24,11 @@ pub fn register(registry: &mut Registry) {
     datagen::register(registry);
     #[cfg(not(feature = "datagen"))]
     registry.add_disabled("io.confluent.kafka.connect.datagen.DatagenConnector", "datagen");
+    #[cfg(feature = "mqtt")]
+    mqtt::register(registry);
+    #[cfg(not(feature = "mqtt"))]
+    {
+        registry.add_disabled("io.confluent.connect.mqtt.MqttSourceConnector", "mqtt");
+        registry.add_disabled("io.confluent.connect.mqtt.MqttSinkConnector", "mqtt");
+    }
 }

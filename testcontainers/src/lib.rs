@@ -7,8 +7,14 @@
 //!    with `scripts/kafka.sh start --port 19092`, shared by every test of the run; tests use
 //!    random topic names so they can run in parallel and re-run.
 //!
-//! With `CI=true`, a missing service fails the test loudly. Elsewhere, [`TestEnv::kafka`]
-//! returns `None` after printing what to install, and the test returns early.
+//! Lookup order for MQTT ([`TestEnv::mqtt`]):
+//! 1. `MQTT_URL` (and `MQTT_AUTH_URL` for the broker that needs a password) in the environment.
+//! 2. Otherwise start (idempotently) Mosquitto with `scripts/mosquitto.sh start --port 11883`
+//!    (and `--port 11884 --passwd tributary:tributary-secret`), installing the Debian package
+//!    if it is missing.
+//!
+//! With `CI=true`, a missing service fails the test loudly. Elsewhere, [`TestEnv::kafka`] and
+//! [`TestEnv::mqtt`] return `None` after printing what to install, and the test returns early.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,6 +43,41 @@ pub fn in_ci() -> bool {
 #[derive(Debug)]
 pub struct TestEnv {
     kafka: Result<String, String>,
+    mqtt: OnceLock<Result<MqttBrokers, String>>,
+}
+
+/// Port of the shared open Mosquitto the scripts start.
+pub const TEST_MQTT_PORT: u16 = 11883;
+/// Port of the shared Mosquitto that requires [`TEST_MQTT_USER`] / [`TEST_MQTT_PASSWORD`].
+pub const TEST_MQTT_AUTH_PORT: u16 = 11884;
+/// User of the password-protected test broker.
+pub const TEST_MQTT_USER: &str = "tributary";
+/// Password of [`TEST_MQTT_USER`].
+pub const TEST_MQTT_PASSWORD: &str = "tributary-secret";
+
+/// Running MQTT brokers.
+#[derive(Debug, Clone)]
+pub struct MqttBrokers {
+    /// `tcp://host:port` of a broker that accepts anonymous clients.
+    pub url: String,
+    /// `tcp://host:port` of a broker that requires [`TEST_MQTT_USER`] / [`TEST_MQTT_PASSWORD`].
+    pub auth_url: String,
+}
+
+impl MqttBrokers {
+    /// Host and port of [`MqttBrokers::url`].
+    pub fn host_port(&self) -> (String, u16) {
+        split_url(&self.url)
+    }
+}
+
+/// Host and port of a `tcp://host:port` URL (port 1883 when absent).
+pub fn split_url(url: &str) -> (String, u16) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    match rest.rsplit_once(':') {
+        Some((h, p)) => (h.to_owned(), p.parse().unwrap_or(1883)),
+        None => (rest.to_owned(), 1883),
+    }
 }
 
 static ENV: OnceLock<TestEnv> = OnceLock::new();
@@ -44,7 +85,7 @@ static ENV: OnceLock<TestEnv> = OnceLock::new();
 impl TestEnv {
     /// The shared environment, started on first use.
     pub fn get() -> &'static TestEnv {
-        ENV.get_or_init(|| TestEnv { kafka: find_or_start_kafka() })
+        ENV.get_or_init(|| TestEnv { kafka: find_or_start_kafka(), mqtt: OnceLock::new() })
     }
 
     /// Bootstrap servers of a running broker; `None` (after printing why and what to install)
@@ -61,6 +102,78 @@ impl TestEnv {
                 None
             }
         }
+    }
+
+    /// MQTT brokers (Mosquitto); `None` (after printing why and what to install) when none can
+    /// be had outside CI. Panics in CI.
+    pub fn mqtt(&self) -> Option<&MqttBrokers> {
+        match self.mqtt.get_or_init(find_or_start_mqtt) {
+            Ok(m) => Some(m),
+            Err(why) if in_ci() => panic!("CI=true and no MQTT broker: {why}"),
+            Err(why) => {
+                eprintln!(
+                    "SKIPPED: no MQTT broker ({why}). Install the Debian package mosquitto \
+                     (apt-get install mosquitto), then run `scripts/mosquitto.sh start --port {TEST_MQTT_PORT}`, \
+                     or set MQTT_URL."
+                );
+                None
+            }
+        }
+    }
+}
+
+fn find_or_start_mqtt() -> Result<MqttBrokers, String> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let url = match env("MQTT_URL") {
+        Some(u) => u,
+        None => {
+            start_mosquitto(TEST_MQTT_PORT, None, None)?;
+            format!("tcp://127.0.0.1:{TEST_MQTT_PORT}")
+        }
+    };
+    let auth_url = match env("MQTT_AUTH_URL") {
+        Some(u) => u,
+        None => {
+            start_mosquitto(TEST_MQTT_AUTH_PORT, None, Some((TEST_MQTT_USER, TEST_MQTT_PASSWORD)))?;
+            format!("tcp://127.0.0.1:{TEST_MQTT_AUTH_PORT}")
+        }
+    };
+    for u in [&url, &auth_url] {
+        let (host, port) = split_url(u);
+        if !wait_for_port(&host, port, Duration::from_secs(10)) {
+            return Err(format!("{u} does not accept connections"));
+        }
+    }
+    Ok(MqttBrokers { url, auth_url })
+}
+
+/// Starts Mosquitto with `scripts/mosquitto.sh start` on `port` (state in `dir`, or the
+/// script's default), optionally requiring `(user, password)`; returns once it listens.
+pub fn start_mosquitto(port: u16, dir: Option<&Path>, login: Option<(&str, &str)>) -> Result<(), String> {
+    let mut extra = Vec::new();
+    if let Some((u, p)) = login {
+        extra.push("--passwd".to_owned());
+        extra.push(format!("{u}:{p}"));
+    }
+    run_script("mosquitto.sh", "start", port, dir, &extra)
+}
+
+/// Stops a Mosquitto started with [`start_mosquitto`].
+pub fn stop_mosquitto(port: u16, dir: Option<&Path>) -> Result<(), String> {
+    run_script("mosquitto.sh", "stop", port, dir, &[])
+}
+
+/// Whether something accepts TCP connections on `host:port` within `timeout`.
+pub fn wait_for_port(host: &str, port: u16, timeout: Duration) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if std::net::TcpStream::connect((host, port)).is_ok() {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -84,12 +197,18 @@ fn find_or_start_kafka() -> Result<String, String> {
 
 /// Runs `scripts/kafka.sh COMMAND --port PORT [--dir DIR]`.
 fn kafka_script(command: &str, port: u16, dir: Option<&Path>) -> Result<(), String> {
-    let script = repo_root().join("scripts").join("kafka.sh");
+    run_script("kafka.sh", command, port, dir, &[])
+}
+
+/// Runs `scripts/SCRIPT COMMAND --port PORT [--dir DIR] EXTRA...`.
+fn run_script(script: &str, command: &str, port: u16, dir: Option<&Path>, extra: &[String]) -> Result<(), String> {
+    let script = repo_root().join("scripts").join(script);
     let mut cmd = Command::new("bash");
     cmd.arg(&script).arg(command).arg("--port").arg(port.to_string());
     if let Some(d) = dir {
         cmd.arg("--dir").arg(d);
     }
+    cmd.args(extra);
     let out = cmd.output().map_err(|e| format!("cannot run {}: {e}", script.display()))?;
     if out.status.success() {
         return Ok(());

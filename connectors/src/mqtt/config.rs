@@ -1,0 +1,286 @@
+//! Keys of the MQTT connectors. The names of Confluent's MQTT connectors are kept where they
+//! exist (`mqtt.server.uri`, `mqtt.topics`, `kafka.topic`, `mqtt.qos`, ...); Tributary's
+//! extensions use the same style and say so in their documentation.
+
+use std::time::Duration;
+
+use rumqttc::QoS;
+use tributary_runtime::api::{
+    ConfigDef, ConfigErrors, ConfigKey, ConfigType, ConfigValue, Importance, Password, Props, Validator,
+};
+
+use super::topic::{validate_filter, validate_topic_template};
+
+pub(super) const SERVER_URI: &str = "mqtt.server.uri";
+pub(super) const TOPICS: &str = "mqtt.topics";
+pub(super) const KAFKA_TOPIC: &str = "kafka.topic";
+pub(super) const SLASH_REPLACEMENT: &str = "kafka.topic.slash.replacement";
+pub(super) const QOS: &str = "mqtt.qos";
+pub(super) const CLIENT_ID: &str = "mqtt.client.id";
+pub(super) const CLEAN_SESSION: &str = "mqtt.clean.session.enabled";
+pub(super) const USERNAME: &str = "mqtt.username";
+pub(super) const PASSWORD: &str = "mqtt.password";
+pub(super) const KEEPALIVE: &str = "mqtt.keepalive.interval.seconds";
+pub(super) const CONNECT_TIMEOUT: &str = "mqtt.connect.timeout.seconds";
+pub(super) const SSL_CA: &str = "mqtt.ssl.ca.path";
+pub(super) const SSL_CERT: &str = "mqtt.ssl.cert.path";
+pub(super) const SSL_KEY: &str = "mqtt.ssl.key.path";
+pub(super) const MAX_MESSAGE_BYTES: &str = "mqtt.max.message.bytes";
+pub(super) const RECORD_KEY: &str = "mqtt.record.key";
+pub(super) const PAYLOAD_FORMAT: &str = "mqtt.payload.format";
+pub(super) const MAX_UNACKED: &str = "mqtt.max.unacked.messages";
+pub(super) const MQTT_TOPIC: &str = "mqtt.topic";
+pub(super) const RETAIN: &str = "mqtt.retain.enabled";
+pub(super) const MAX_INFLIGHT: &str = "mqtt.max.inflight.messages";
+
+const CONNECTION: &str = "Connection";
+const SOURCE: &str = "Source";
+const SINK: &str = "Sink";
+
+/// Connection settings shared by the source and the sink, typed.
+#[derive(Clone, Debug)]
+pub(super) struct ConnectionSettings {
+    /// Broker URIs, tried in order (failover).
+    pub(super) servers: Vec<ServerUri>,
+    /// Client id; empty means derived from the connector name and task number.
+    pub(super) client_id: String,
+    pub(super) clean_session: bool,
+    pub(super) username: Option<String>,
+    pub(super) password: Option<Password>,
+    pub(super) keep_alive: Duration,
+    pub(super) connect_timeout: Duration,
+    pub(super) ca: Option<String>,
+    pub(super) client_cert: Option<(String, String)>,
+    pub(super) max_message_bytes: usize,
+    pub(super) qos: QoS,
+}
+
+/// One parsed `mqtt.server.uri` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct ServerUri {
+    /// `true` for `ssl://`.
+    pub(super) tls: bool,
+    pub(super) host: String,
+    pub(super) port: u16,
+}
+
+impl std::fmt::Display for ServerUri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", if self.tls { "ssl" } else { "tcp" }, self.host, self.port)
+    }
+}
+
+/// Parses `tcp://host[:port]` or `ssl://host[:port]` (ports 1883 and 8883 by default).
+pub(super) fn parse_server_uri(uri: &str) -> Result<ServerUri, String> {
+    let Some((scheme, rest)) = uri.trim().split_once("://") else {
+        return Err(format!("'{uri}' is not a URI: expected tcp://host:port or ssl://host:port"));
+    };
+    let tls = match scheme.to_ascii_lowercase().as_str() {
+        "tcp" | "mqtt" => false,
+        "ssl" | "tls" | "mqtts" => true,
+        other => {
+            return Err(format!(
+                "'{uri}' has the unsupported scheme '{other}': use tcp:// (or mqtt://) or ssl:// (or mqtts://)"
+            ));
+        }
+    };
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() || rest.contains('/') {
+        return Err(format!("'{uri}' must be scheme://host[:port] with no path"));
+    }
+    let default_port = if tls { 8883 } else { 1883 };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => match p.parse::<u16>() {
+            Ok(port) if port > 0 => (h, port),
+            _ => return Err(format!("'{uri}' has an invalid port '{p}'")),
+        },
+        _ => (rest, default_port),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(format!("'{uri}' has no host"));
+    }
+    Ok(ServerUri { tls, host: host.to_owned(), port })
+}
+
+fn check_uris(v: Option<&ConfigValue>) -> Result<(), String> {
+    match v {
+        Some(ConfigValue::List(l)) if l.is_empty() => Err("at least one broker URI is required".into()),
+        Some(ConfigValue::List(l)) => l.iter().try_for_each(|u| parse_server_uri(u).map(|_| ())),
+        _ => Ok(()),
+    }
+}
+
+fn check_filters(v: Option<&ConfigValue>) -> Result<(), String> {
+    match v {
+        Some(ConfigValue::List(l)) if l.is_empty() => Err("at least one topic filter is required".into()),
+        Some(ConfigValue::List(l)) => l.iter().try_for_each(|f| validate_filter(f)),
+        _ => Ok(()),
+    }
+}
+
+fn check_template(v: Option<&ConfigValue>) -> Result<(), String> {
+    match v {
+        Some(ConfigValue::String(s)) => validate_topic_template(s),
+        _ => Ok(()),
+    }
+}
+
+fn check_source_template(v: Option<&ConfigValue>) -> Result<(), String> {
+    check_template(v)?;
+    match v {
+        Some(ConfigValue::String(s)) if s.contains("${key}") || s.contains("${header:") => {
+            Err(format!("'{s}' may only use ${{topic}} (the MQTT topic)"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn connection_keys(def: ConfigDef, default_qos: &str) -> ConfigDef {
+    let key = |name: &str, kind, importance, doc: &str| ConfigKey::new(name, kind, importance, doc).group(CONNECTION);
+    def.define(
+        key(
+            SERVER_URI,
+            ConfigType::List,
+            Importance::High,
+            "MQTT brokers to connect to, comma separated: tcp://host:port (or mqtt://) and ssl://host:port (or mqtts://). \
+             When a connection fails the next URI is tried (failover), with back-off and jitter between rounds.",
+        )
+        .validator(Validator::custom(check_uris)),
+    )
+    .define(
+        key(QOS, ConfigType::Int, Importance::High, "MQTT quality of service: 0 (at most once), 1 (at least once) or 2 (exactly once between client and broker). The source subscribes with it; the sink publishes with it.")
+            .default(default_qos)
+            .validator(Validator::between(0.0, 2.0)),
+    )
+    .define(
+        key(CLIENT_ID, ConfigType::String, Importance::Medium, "MQTT client id. Empty: tributary-<connector>-<task> (stable across restarts, so a persistent session resumes). When set, task N > 0 appends -N, since the broker allows one connection per client id.")
+            .default(""),
+    )
+    .define(
+        key(CLEAN_SESSION, ConfigType::Boolean, Importance::High, "Start a clean session on connect. Set to false (with QoS 1 or 2) for no loss: the broker keeps the subscriptions and queues messages while the connector is down, and redelivers those it did not get an acknowledgement for.")
+            .default("true"),
+    )
+    .define(key(USERNAME, ConfigType::String, Importance::High, "User name to log in with; empty for anonymous.").default(""))
+    .define(key(PASSWORD, ConfigType::Password, Importance::High, "Password of mqtt.username. Never logged.").default(""))
+    .define(
+        key(KEEPALIVE, ConfigType::Int, Importance::Low, "Seconds between keep-alive pings (at least 5, as rumqttc requires).")
+            .default("60")
+            .validator(Validator::between(5.0, 65535.0)),
+    )
+    .define(
+        key(CONNECT_TIMEOUT, ConfigType::Int, Importance::Low, "Seconds to wait for a connection (TCP, TLS and CONNACK) before trying the next broker.")
+            .default("30")
+            .validator(Validator::at_least(1.0)),
+    )
+    .define(key(SSL_CA, ConfigType::String, Importance::Medium, "PEM file of the certificate authorities that sign the brokers' certificates, for ssl:// URIs. Empty: the system's trust store.").default(""))
+    .define(key(SSL_CERT, ConfigType::String, Importance::Low, "PEM file of the client certificate, for brokers that require TLS client authentication (with mqtt.ssl.key.path).").default(""))
+    .define(key(SSL_KEY, ConfigType::String, Importance::Low, "PEM file of the client certificate's private key.").default(""))
+    .define(
+        key(MAX_MESSAGE_BYTES, ConfigType::Int, Importance::Low, "Largest MQTT packet accepted or sent, in bytes (Tributary extension). A larger message makes the connection fail: the source then stops with an error naming this key, and the broker keeps the message.")
+            .default("1048576")
+            .validator(Validator::between(1024.0, 268435455.0)),
+    )
+}
+
+/// The source connector's keys.
+pub(super) fn source_config_def() -> ConfigDef {
+    let key = |name: &str, kind, importance, doc: &str| ConfigKey::new(name, kind, importance, doc).group(SOURCE);
+    connection_keys(ConfigDef::new(), "0")
+        .define(
+            key(TOPICS, ConfigType::List, Importance::High, "MQTT topic filters to subscribe to, comma separated; + and # wildcards allowed, and MQTT 5 shared subscriptions ($share/<group>/<filter>) where the broker supports them for MQTT 3.1.1 clients (Mosquitto does). Without $share, each filter goes to one task: tasks.max above the number of filters leaves the extra tasks out.")
+                .validator(Validator::custom(check_filters)),
+        )
+        .define(
+            key(KAFKA_TOPIC, ConfigType::String, Importance::High, "Kafka topic to write to. A template when it contains ${topic}: replaced by the MQTT topic, whose / become kafka.topic.slash.replacement and other characters Kafka does not allow become _ (Tributary extension). Example: mqtt.${topic} maps sensors/1/temp to mqtt.sensors.1.temp.")
+                .validator(Validator::custom(check_source_template)),
+        )
+        .define(
+            key(SLASH_REPLACEMENT, ConfigType::String, Importance::Low, "What / in an MQTT topic becomes when kafka.topic is a template (Tributary extension): one of . _ -")
+                .default(".")
+                .validator(Validator::OneOf(vec![".", "_", "-"])),
+        )
+        .define(
+            key(RECORD_KEY, ConfigType::String, Importance::Medium, "Record key (Tributary extension): 'topic' for the MQTT topic as a string, 'none' for no key.")
+                .default("topic")
+                .validator(Validator::OneOfIgnoreCase(vec!["topic", "none"])),
+        )
+        .define(
+            key(PAYLOAD_FORMAT, ConfigType::String, Importance::Medium, "Record value (Tributary extension): 'bytes' for the payload as bytes (schema BYTES, for the ByteArrayConverter), 'string' for UTF-8 text (invalid UTF-8 is a data error), 'json' for JSON parsed into a schemaless value (invalid JSON is a data error: errors.tolerance decides).")
+                .default("bytes")
+                .validator(Validator::OneOfIgnoreCase(vec!["bytes", "string", "json"])),
+        )
+        .define(
+            key(MAX_UNACKED, ConfigType::Int, Importance::Low, "Most QoS 1/2 messages a task holds that Kafka has not acknowledged yet (Tributary extension). When reached, the task stops reading from the broker until Kafka catches up.")
+                .default("10000")
+                .validator(Validator::between(1.0, 1_000_000.0)),
+        )
+}
+
+/// The sink connector's keys.
+pub(super) fn sink_config_def() -> ConfigDef {
+    let key = |name: &str, kind, importance, doc: &str| ConfigKey::new(name, kind, importance, doc).group(SINK);
+    connection_keys(ConfigDef::new(), "1")
+        .define(
+            key(MQTT_TOPIC, ConfigType::String, Importance::High, "MQTT topic to publish each record to (Tributary extension): a fixed topic, or a template with ${topic} (the Kafka topic), ${key} (the record key as a string) and ${header:NAME} (a header's value). A record whose template names a missing key or header is a data error.")
+                .default("${topic}")
+                .validator(Validator::custom(check_template)),
+        )
+        .define(
+            key(RETAIN, ConfigType::Boolean, Importance::Medium, "Publish with the retain flag set.")
+                .default("false"),
+        )
+        .define(
+            key(MAX_INFLIGHT, ConfigType::Int, Importance::Low, "Most QoS 1/2 publishes waiting for their PUBACK/PUBCOMP (Tributary extension); put waits when the window is full.")
+                .default("1000")
+                .validator(Validator::between(1.0, 65535.0)),
+        )
+}
+
+/// Reads the connection settings of a parsed config.
+pub(super) fn connection_settings(props: &Props, def: &ConfigDef) -> Result<ConnectionSettings, ConfigErrors> {
+    let c = def.parse(props)?;
+    let servers = c.list(SERVER_URI).iter().filter_map(|u| parse_server_uri(u).ok()).collect();
+    let qos = match c.long(QOS) {
+        Some(2) => QoS::ExactlyOnce,
+        Some(1) => QoS::AtLeastOnce,
+        _ => QoS::AtMostOnce,
+    };
+    let cert = c.opt_string(SSL_CERT);
+    let key = c.opt_string(SSL_KEY);
+    let client_cert = match (cert, key) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        (Some(_), None) => return Err(ConfigErrors::single(SSL_KEY, "mqtt.ssl.cert.path is set: set its key too")),
+        (None, Some(_)) => {
+            return Err(ConfigErrors::single(SSL_CERT, "mqtt.ssl.key.path is set: set the certificate too"));
+        }
+    };
+    let username = c.opt_string(USERNAME);
+    let password = c.password(PASSWORD);
+    if password.is_some() && username.is_none() {
+        return Err(ConfigErrors::single(USERNAME, "mqtt.password is set but mqtt.username is empty"));
+    }
+    Ok(ConnectionSettings {
+        servers,
+        client_id: c.string(CLIENT_ID),
+        clean_session: c.bool(CLEAN_SESSION),
+        username,
+        password,
+        keep_alive: Duration::from_secs(c.long(KEEPALIVE).unwrap_or(60).max(5) as u64),
+        connect_timeout: Duration::from_secs(c.long(CONNECT_TIMEOUT).unwrap_or(30).max(1) as u64),
+        ca: c.opt_string(SSL_CA),
+        client_cert,
+        max_message_bytes: c.long(MAX_MESSAGE_BYTES).unwrap_or(1 << 20).max(1024) as usize,
+        qos,
+    })
+}
+
+/// The client id of task `task` of `connector`.
+pub(super) fn client_id(configured: &str, connector: &str, task: usize) -> String {
+    match (configured.is_empty(), task) {
+        (true, _) => format!("tributary-{connector}-{task}"),
+        (false, 0) => configured.to_owned(),
+        (false, n) => format!("{configured}-{n}"),
+    }
+}

@@ -1,0 +1,158 @@
+//! MQTT source and sink connectors (MQTT 3.1.1 over rumqttc), with the class names and keys of
+//! Confluent's MQTT connectors (`io.confluent.connect.mqtt.MqttSourceConnector`,
+//! `io.confluent.connect.mqtt.MqttSinkConnector`).
+//!
+//! Source delivery: at-least-once with QoS 1/2 and `mqtt.clean.session.enabled=false`: a
+//! message is acknowledged to the broker only once Kafka holds its record, so the broker
+//! redelivers whatever a crash or disconnect left unacknowledged. With QoS 0 or a clean
+//! session, messages published while the task is away are lost (MQTT semantics). No source
+//! offsets are stored: the broker's session is the position. Ordering: per MQTT topic as the
+//! broker delivers, within one task; redeliveries come after newer messages.
+//!
+//! Sink delivery: at-least-once; consumer offsets are committed only after every QoS 1/2
+//! publish before them was acknowledged (PUBACK/PUBCOMP).
+//!
+//! Tasks: filters of the form `$share/<group>/<filter>` (shared subscriptions) are given to
+//! every task, and the broker spreads messages among them; other filters are spread over the
+//! tasks, one task per filter at most, since two plain subscriptions would each get every
+//! message.
+//!
+//! ```properties
+//! name=sensors
+//! connector.class=io.confluent.connect.mqtt.MqttSourceConnector
+//! mqtt.server.uri=tcp://127.0.0.1:1883
+//! mqtt.topics=sensors/+/temp
+//! mqtt.qos=1
+//! mqtt.clean.session.enabled=false
+//! kafka.topic=mqtt.${topic}
+//! value.converter=org.apache.kafka.connect.converters.ByteArrayConverter
+//! ```
+
+mod client;
+mod config;
+mod payload;
+mod sink;
+mod source;
+mod topic;
+
+use async_trait::async_trait;
+use tributary_runtime::api::{
+    ConfigDef, ConnectResult, Connector, OffsetMap, Props, SinkConnector, SinkTask, SourceConnector, SourceTask,
+};
+use tributary_runtime::plugins::{AnyConnector, ConnectorKind, ConnectorPlugin, Registry};
+
+pub use sink::MqttSinkTask;
+pub use source::MqttSourceTask;
+
+/// Subscribes to MQTT topic filters and writes each message to Kafka.
+#[derive(Debug, Default)]
+pub struct MqttSourceConnector {
+    props: Props,
+}
+
+/// Splits `filters` over at most `max_tasks` tasks: shared subscriptions go to every task,
+/// other filters round-robin, one task per filter at most.
+fn split_filters(filters: &[String], max_tasks: usize) -> Vec<Vec<String>> {
+    let (shared, plain): (Vec<&String>, Vec<&String>) = filters.iter().partition(|f| topic::is_shared(f));
+    let tasks = if shared.is_empty() { plain.len().min(max_tasks) } else { max_tasks }.max(1);
+    let mut out: Vec<Vec<String>> = vec![shared.iter().map(|s| (*s).clone()).collect(); tasks];
+    for (i, f) in plain.iter().enumerate() {
+        out[i % tasks].push((*f).clone());
+    }
+    out
+}
+
+#[async_trait]
+impl Connector for MqttSourceConnector {
+    fn config_def(&self) -> ConfigDef {
+        config::source_config_def()
+    }
+    async fn start(&mut self, props: &Props) -> ConnectResult<()> {
+        let def = config::source_config_def();
+        config::connection_settings(props, &def)?;
+        self.props = props.clone();
+        Ok(())
+    }
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        let c = config::source_config_def().parse(&self.props)?;
+        let filters = c.list(config::TOPICS);
+        let split = split_filters(&filters, max_tasks.max(1));
+        if split.len() < max_tasks {
+            tracing::warn!(
+                tasks_max = max_tasks,
+                tasks = split.len(),
+                "mqtt.topics has {} filters without $share/: one task per filter, so only {} tasks run; use shared subscriptions ($share/<group>/<filter>) to spread one filter over several tasks",
+                filters.len(),
+                split.len()
+            );
+        }
+        Ok(split
+            .into_iter()
+            .map(|f| {
+                let mut p = self.props.clone();
+                p.insert(config::TOPICS.to_owned(), f.join(","));
+                p
+            })
+            .collect())
+    }
+    /// No offsets are stored (the broker's session is the position): nothing to check.
+    fn alter_offsets(&self, _config: &Props, _offsets: &[(OffsetMap, Option<OffsetMap>)]) -> ConnectResult<bool> {
+        Ok(true)
+    }
+}
+
+impl SourceConnector for MqttSourceConnector {
+    fn create_task(&self) -> Box<dyn SourceTask> {
+        Box::new(MqttSourceTask::default())
+    }
+}
+
+/// Publishes Kafka records to MQTT.
+#[derive(Debug, Default)]
+pub struct MqttSinkConnector {
+    props: Props,
+}
+
+#[async_trait]
+impl Connector for MqttSinkConnector {
+    fn config_def(&self) -> ConfigDef {
+        config::sink_config_def()
+    }
+    async fn start(&mut self, props: &Props) -> ConnectResult<()> {
+        let def = config::sink_config_def();
+        config::connection_settings(props, &def)?;
+        self.props = props.clone();
+        Ok(())
+    }
+    /// `tasks.max` tasks; each gets its own client id (`-N` appended).
+    fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
+        Ok(vec![self.props.clone(); max_tasks.max(1)])
+    }
+}
+
+impl SinkConnector for MqttSinkConnector {
+    fn create_task(&self) -> Box<dyn SinkTask> {
+        Box::new(MqttSinkTask::default())
+    }
+}
+
+/// Adds the MQTT connectors.
+pub fn register(registry: &mut Registry) {
+    registry.add_connector(ConnectorPlugin {
+        class: "io.confluent.connect.mqtt.MqttSourceConnector",
+        aliases: &[],
+        kind: ConnectorKind::Source,
+        task_class: "io.confluent.connect.mqtt.MqttSourceTask",
+        factory: || AnyConnector::Source(Box::new(MqttSourceConnector::default())),
+    });
+    registry.add_connector(ConnectorPlugin {
+        class: "io.confluent.connect.mqtt.MqttSinkConnector",
+        aliases: &[],
+        kind: ConnectorKind::Sink,
+        task_class: "io.confluent.connect.mqtt.MqttSinkTask",
+        factory: || AnyConnector::Sink(Box::new(MqttSinkConnector::default())),
+    });
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+//! The MQTT sink task: publishes each record to the MQTT topic its template gives.
+//!
+//! Delivery: at-least-once. `put` hands publishes to the client (waiting when the in-flight
+//! window, `mqtt.max.inflight.messages`, and the request channel are full); `flush`, which
+//! the runtime calls before committing consumer offsets, waits until the broker acknowledged
+//! every QoS 1/2 publish so far (PUBACK / PUBCOMP). If the connection drops with publishes
+//! outstanding and the broker kept no session, those publishes are gone: the task then fails,
+//! and its restart resumes from the last committed offsets. Ordering: one connection per task
+//! and publishes in record order, so per MQTT topic (and Kafka partition) order is kept.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rumqttc::{Publish, QoS};
+use tokio::sync::Notify;
+use tributary_runtime::api::{ConnectError, ConnectResult, Props, SinkOffsets, SinkRecord, SinkTask, SinkTaskContext};
+
+use super::client::{Connection, Handler, Setup, connect};
+use super::config;
+use super::payload::value_to_payload;
+use super::topic::render_sink_topic;
+
+/// How long `flush` waits for acknowledgements before reporting a retriable error.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Default)]
+struct Acks {
+    acked: AtomicU64,
+    /// Publishes were outstanding when a connection without a session started.
+    lost: AtomicBool,
+    /// Publishes requested and not acknowledged, as last seen by `put` (for `connected`).
+    outstanding: AtomicU64,
+    notify: Notify,
+}
+
+struct SinkHandler {
+    acks: Arc<Acks>,
+}
+
+#[async_trait]
+impl Handler for SinkHandler {
+    async fn publish(&mut self, _publish: Publish, _generation: u64) {}
+    fn acked(&mut self) {
+        self.acks.acked.fetch_add(1, Ordering::AcqRel);
+        self.acks.notify.notify_waiters();
+    }
+    fn connected(&mut self, generation: u64, session_present: bool) {
+        if generation > 1 && !session_present && self.acks.outstanding.load(Ordering::Acquire) > 0 {
+            self.acks.lost.store(true, Ordering::Release);
+            self.acks.notify.notify_waiters();
+        }
+    }
+}
+
+/// Publishes records to MQTT.
+#[derive(Debug, Default)]
+pub struct MqttSinkTask {
+    conn: Option<Connection>,
+    acks: Arc<Acks>,
+    /// QoS 1/2 publishes handed to the client.
+    sent: u64,
+    template: String,
+    qos: Option<QoS>,
+    retain: bool,
+}
+
+impl MqttSinkTask {
+    fn check(&self) -> ConnectResult<&Connection> {
+        let Some(conn) = &self.conn else { return Err(ConnectError::fatal("the MQTT sink task is not started")) };
+        if let Some(why) = conn.fatal() {
+            return Err(ConnectError::fatal(why));
+        }
+        if self.acks.lost.load(Ordering::Acquire) {
+            return Err(ConnectError::fatal(
+                "the MQTT connection was lost with publishes unacknowledged and the broker kept no session; \
+                 restarting from the last committed offsets (set mqtt.clean.session.enabled=false to resume instead)",
+            ));
+        }
+        Ok(conn)
+    }
+
+    fn update_outstanding(&self) {
+        let acked = self.acks.acked.load(Ordering::Acquire);
+        self.acks.outstanding.store(self.sent.saturating_sub(acked), Ordering::Release);
+    }
+}
+
+#[async_trait]
+impl SinkTask for MqttSinkTask {
+    async fn start(&mut self, ctx: SinkTaskContext, props: &Props) -> ConnectResult<()> {
+        let def = config::sink_config_def();
+        let c = def.parse(props)?;
+        let settings = config::connection_settings(props, &def)?;
+        self.template = c.string(config::MQTT_TOPIC);
+        self.qos = Some(settings.qos);
+        self.retain = c.bool(config::RETAIN);
+        let inflight = c.long(config::MAX_INFLIGHT).unwrap_or(1000).clamp(1, 65535) as u16;
+        let client_id = config::client_id(&settings.client_id, &ctx.connector, ctx.task);
+        let uris = c.list(config::SERVER_URI).join(",");
+        tracing::info!(client_id, brokers = %uris, qos = settings.qos as u8, "MQTT sink connecting");
+        self.acks = Arc::new(Acks::default());
+        let handler = SinkHandler { acks: self.acks.clone() };
+        let setup = Setup {
+            client_id: &client_id,
+            subscriptions: Vec::new(),
+            manual_acks: false,
+            inflight,
+            request_capacity: usize::from(inflight),
+        };
+        let conn = connect(&settings, setup, None, handler)?;
+        let timeout = settings.connect_timeout * settings.servers.len().max(1) as u32 + Duration::from_secs(1);
+        conn.wait_connected(&uris, timeout).await?;
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+        let qos = self.qos.unwrap_or(QoS::AtLeastOnce);
+        for record in records {
+            let topic = render_sink_topic(&self.template, &record)?;
+            let payload = value_to_payload(&record.value)?;
+            let conn = self.check()?;
+            conn.client
+                .publish(topic, qos, self.retain, payload)
+                .await
+                .map_err(|e| ConnectError::fatal_from("the MQTT client stopped", e))?;
+            if qos != QoS::AtMostOnce {
+                self.sent += 1;
+            }
+        }
+        self.update_outstanding();
+        Ok(())
+    }
+
+    async fn flush(&mut self, _offsets: &SinkOffsets) -> ConnectResult<()> {
+        let deadline = tokio::time::Instant::now() + FLUSH_TIMEOUT;
+        loop {
+            self.update_outstanding();
+            self.check()?;
+            let notified = self.acks.notify.notified();
+            if self.acks.acked.load(Ordering::Acquire) >= self.sent {
+                return Ok(());
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(ConnectError::retriable(format!(
+                    "{} MQTT publishes still unacknowledged after {} s",
+                    self.sent.saturating_sub(self.acks.acked.load(Ordering::Acquire)),
+                    FLUSH_TIMEOUT.as_secs()
+                )));
+            }
+            // Woken by each acknowledgement; the timeout re-checks the connection's state.
+            let _ = tokio::time::timeout(Duration::from_millis(200).min(deadline - now), notified).await;
+        }
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        if let Some(mut conn) = self.conn.take() {
+            conn.close().await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Eclipse Mosquitto for Tributary's MQTT tests and benchmarks: the Debian package, run on
+# loopback with a config file of its own. Idempotent: starting twice is a fast no-op.
+set -euo pipefail
+
+CACHE="${TRIBUTARY_CACHE:-$HOME/.cache/tributary}"
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  cat <<USAGE
+Usage: scripts/mosquitto.sh COMMAND [--port PORT] [--dir DIR] [--passwd USER:PASSWORD]
+
+Manages a Mosquitto MQTT broker (Debian package \`mosquitto\`) on 127.0.0.1 for tests.
+
+Commands:
+  install  Install the Debian package with apt-get if mosquitto is missing.
+  start    Start a broker on 127.0.0.1:PORT (default 1883), state in DIR (default
+           $CACHE/run/mosquitto-PORT): persistence on (sessions and queued QoS 1/2
+           messages survive a restart), 10,000 in-flight messages per client and up to
+           1,000,000 queued messages per session (100k-message tests queue them all).
+           With --passwd, clients must log in as USER with PASSWORD (anonymous refused).
+           Returns once the broker accepts connections; a no-op if ours already runs.
+  stop     Stop the broker started in DIR: SIGTERM, then SIGKILL after 10 s.
+  status   Say whether our broker runs on PORT (exit 1 if not).
+
+Logs: DIR/mosquitto.log. Tests read MQTT_URL (e.g. tcp://127.0.0.1:11883).
+USAGE
+}
+
+install() {
+  if command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; then
+    return
+  fi
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  say "installing the Debian package mosquitto (apt-get install mosquitto)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends mosquitto >/dev/null
+}
+
+mosquitto_bin() {
+  command -v mosquitto 2>/dev/null || echo /usr/sbin/mosquitto
+}
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# our_pid: the pid of the broker started in $DIR, if it still runs.
+our_pid() {
+  local pid
+  pid="$(cat "$DIR/mosquitto.pid" 2>/dev/null)" || return 1
+  [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "mosquitto -c $DIR/mosquitto.conf" \
+    && echo "$pid"
+}
+
+write_config() {
+  local auth="allow_anonymous true"
+  if [ -n "$PASSWD" ]; then
+    local user="${PASSWD%%:*}" pass="${PASSWD#*:}"
+    # mosquitto_passwd hashes the password; the file must not be world-readable.
+    : >"$DIR/passwd"
+    chmod 600 "$DIR/passwd"
+    mosquitto_passwd -b "$DIR/passwd" "$user" "$pass"
+    auth="allow_anonymous false
+password_file $DIR/passwd"
+  fi
+  cat >"$DIR/mosquitto.conf.tmp" <<CONF
+# Written by scripts/mosquitto.sh; rewritten on each start.
+per_listener_settings false
+# Run as whoever started it (as root, mosquitto would switch to the user mosquitto, who cannot
+# write to DIR).
+user $(id -un)
+listener $PORT 127.0.0.1
+$auth
+persistence true
+persistence_location $DIR/data/
+autosave_interval 5
+log_dest file $DIR/mosquitto.log
+log_type error
+log_type warning
+log_type notice
+connection_messages true
+# Unacknowledged QoS 1/2 messages per client (default 20): the source acknowledges a message only
+# once Kafka holds it, so a small window would throttle it to the producer's latency. 10,000
+# matches the default of the source's mqtt.max.unacked.messages.
+max_inflight_messages 10000
+max_queued_messages 1000000
+max_queued_bytes 0
+CONF
+  mv "$DIR/mosquitto.conf.tmp" "$DIR/mosquitto.conf"
+}
+
+start() {
+  mkdir -p "$DIR/data"
+  exec 9>"$DIR/start.lock"
+  flock -w 30 9 || die "another start in $DIR holds $DIR/start.lock"
+  local pid
+  if pid="$(our_pid)" && port_open "$PORT"; then
+    say "Mosquitto already running on 127.0.0.1:$PORT (pid $pid)"
+    return
+  fi
+  if [ -z "${pid:-}" ] && port_open "$PORT"; then
+    die "127.0.0.1:$PORT is taken by a process that is not our Mosquitto (see $0 status)"
+  fi
+  install
+  write_config
+  say "starting Mosquitto $("$(mosquitto_bin)" -h 2>/dev/null | head -n1 | awk '{print $3}') on 127.0.0.1:$PORT (state in $DIR)"
+  cd "$DIR"
+  nohup "$(mosquitto_bin)" -c "$DIR/mosquitto.conf" >"$DIR/mosquitto.out" 2>&1 </dev/null 9>&- &
+  pid=$!
+  echo "$pid" >"$DIR/mosquitto.pid"
+  local t0=$SECONDS
+  while [ $((SECONDS - t0)) -lt 20 ]; do
+    if port_open "$PORT"; then
+      say "Mosquitto is up on 127.0.0.1:$PORT (pid $pid)"
+      return
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      cat "$DIR/mosquitto.out" >&2
+      tail -n 20 "$DIR/mosquitto.log" >&2 2>/dev/null || true
+      die "mosquitto exited while starting"
+    fi
+    sleep 0.2
+  done
+  die "mosquitto did not listen on 127.0.0.1:$PORT within 20 s (pid $pid)"
+}
+
+stop() {
+  local pid
+  if ! pid="$(our_pid)"; then
+    say "no Mosquitto of ours running in $DIR"
+    rm -f "$DIR/mosquitto.pid"
+    return
+  fi
+  say "stopping Mosquitto (pid $pid)"
+  kill -TERM "$pid"
+  local t0=$SECONDS
+  while [ $((SECONDS - t0)) -lt 10 ]; do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$DIR/mosquitto.pid"; say "stopped"; return; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$DIR/mosquitto.pid"
+  say "killed (SIGKILL) after 10 s"
+}
+
+status() {
+  local pid
+  if pid="$(our_pid)" && port_open "$PORT"; then
+    say "Mosquitto serves on 127.0.0.1:$PORT (pid $pid, dir $DIR)"
+  else
+    say "no Mosquitto of ours serving on 127.0.0.1:$PORT"
+    exit 1
+  fi
+}
+
+cmd="${1:-}"
+[ -n "$cmd" ] || { usage; exit 1; }
+shift
+PORT=1883
+DIR=""
+PASSWD=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port) PORT="${2:?--port needs a value}"; shift 2 ;;
+    --dir) DIR="${2:?--dir needs a value}"; shift 2 ;;
+    --passwd) PASSWD="${2:?--passwd needs USER:PASSWORD}"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown argument $1 (see --help)" ;;
+  esac
+done
+DIR="${DIR:-$CACHE/run/mosquitto-$PORT}"
+DIR="$(realpath -m "$DIR")"
+
+case "$cmd" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  -h|--help|help) usage ;;
+  *) usage >&2; exit 1 ;;
+esac
