@@ -75,6 +75,9 @@ fn run(bootstrap: &str, extra: &[(&str, &str)], connector: &[(&str, &str)], n: u
     n as f64 / elapsed.as_secs_f64()
 }
 
+/// A mode: its name, worker properties and connector properties.
+type Mode<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -88,7 +91,7 @@ fn main() {
     let n: u64 = std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(500_000);
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
     let eos = [("exactly.once.source.support", "enabled")];
-    let modes: [(&str, &[(&str, &str)], &[(&str, &str)]); 4] = [
+    let modes: [Mode<'_>; 4] = [
         ("at-least-once", &[], &[]),
         ("exactly-once, boundary poll", &eos, &[("transaction.boundary", "poll")]),
         (
