@@ -311,3 +311,52 @@ fn exactly_once_preflight_checks_as_kafka_connect() {
     settled(bootstrap, &topic, 1, 5000);
     assert!(cluster.logs().contains("transactional producer ready"), "{}", cluster.logs());
 }
+
+#[test]
+fn the_leader_fences_the_previous_generation_before_new_tasks_start() {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let Some(bootstrap) = TestEnv::get().kafka() else { return };
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start_with(dir.path(), bootstrap, 1, &eos());
+    let topic = unique_name("eos-shrink");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(create_topic(bootstrap, &topic, 1)).unwrap();
+    let config = |tasks: u32| {
+        json!({"connector.class": "DatagenConnector", "kafka.topic": topic, "quickstart": "orders",
+               "max.interval": "50", "tasks.max": tasks.to_string()})
+        .to_string()
+    };
+    change("PUT", &cluster.url(0, "/connectors/shrink/config"), Some(&config(3)), 201);
+    wait_until("3 tasks RUNNING", Duration::from_secs(60), || spread(&cluster.status(0, "shrink"), 3).is_some());
+    // A zombie of task 2: a producer with its transactional id, in the middle of a transaction.
+    let zombie: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("transactional.id", format!("{}-shrink-2", cluster.group))
+        .create()
+        .unwrap();
+    zombie.init_transactions(Duration::from_secs(30)).unwrap();
+    zombie.begin_transaction().unwrap();
+    zombie.send(BaseRecord::<str, str>::to(&topic).payload("zombie")).map_err(|(e, _)| e).unwrap();
+    zombie.flush(Duration::from_secs(10)).unwrap();
+    let mark = cluster.workers[0].log_text().len();
+    change("PUT", &cluster.url(0, "/connectors/shrink/config"), Some(&config(1)), 200);
+    let done = "fenced the previous generation's transactional producers";
+    wait_until("the leader's fencing", Duration::from_secs(60), || {
+        cluster.workers[0].log_text()[mark..].contains(done)
+    });
+    wait_until("the new generation's task RUNNING", Duration::from_secs(60), || {
+        let log = cluster.workers[0].log_text();
+        let after = &log[mark..][log[mark..].find(done).unwrap_or(0)..];
+        after.contains("source task started") && spread(&cluster.status(0, "shrink"), 1).is_some()
+    });
+    let log = cluster.workers[0].log_text();
+    let tail = &log[mark..];
+    let fenced = tail.find(done).unwrap_or_default();
+    let line = tail[fenced..].lines().next().unwrap_or_default();
+    assert!(line.contains("fenced=3") && line.contains("tasks=1"), "{line}");
+    // The zombie of task 2 (beyond the new task count) can no longer commit.
+    let committed = zombie.commit_transaction(Duration::from_secs(30));
+    assert!(committed.is_err(), "the zombie committed after the fencing");
+    println!("task count 3 -> 1: {line}\nthe zombie's commit: {}", committed.unwrap_err());
+}

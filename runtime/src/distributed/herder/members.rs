@@ -207,6 +207,9 @@ impl Membership {
             return Ok(());
         }
         self.joined(&generation, &snapshot);
+        if generation.is_leader {
+            super::fencing::fence_pending(&self.inner, &self.inner.configs.snapshot()).await;
+        }
         let snapshot = self.inner.configs.snapshot();
         self.units.apply(&generation, snapshot).await;
         let a = &generation.assignment;
@@ -275,6 +278,9 @@ impl Membership {
         if shape && is_leader {
             tracing::info!(config_offset = snapshot.offset, "connectors or task counts changed; rebalancing");
             self.expect_rebalance();
+        }
+        if is_leader {
+            super::fencing::fence_pending(&self.inner, &snapshot).await;
         }
         self.units.follow(snapshot).await;
     }

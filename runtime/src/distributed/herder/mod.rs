@@ -31,6 +31,7 @@
 
 mod api;
 mod config;
+mod fencing;
 mod members;
 mod reconcile;
 

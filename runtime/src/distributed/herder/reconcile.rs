@@ -169,6 +169,15 @@ impl Units {
             if !changed {
                 continue;
             }
+            if target == TargetState::Started
+                && super::fencing::awaits_fencing(&self.inner, &self.applied, &id.connector)
+            {
+                tracing::info!(connector = %id.connector, task = index, "waiting for the leader's zombie fencing before starting");
+                if running.contains_key(&key) {
+                    worker.stop_task_unit(&TaskId { connector: id.connector.clone(), task: index }).await;
+                }
+                continue;
+            }
             let task = TaskId { connector: id.connector.clone(), task: index };
             if running.contains_key(&key) {
                 worker.stop_task_unit(&task).await;
