@@ -201,6 +201,14 @@ pub trait SinkTask: Send {
         let _ = partitions;
         Ok(())
     }
+    /// For a task that stores its offsets in the target, in the same transaction as the data
+    /// (exactly-once sinks): the next offset to consume of each of these newly assigned
+    /// partitions, as the target holds it. The worker resumes there instead of at the group's
+    /// committed offset; partitions left out resume at the group's. Asked after `open`.
+    async fn stored_offsets(&mut self, partitions: &[TopicPartition]) -> ConnectResult<SinkOffsets> {
+        let _ = partitions;
+        Ok(SinkOffsets::new())
+    }
     /// Writes (or buffers) a batch of records.
     async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()>;
     /// Makes everything `put` so far durable.

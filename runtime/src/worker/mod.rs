@@ -384,6 +384,7 @@ impl Worker {
                     consumer: Arc::new(consumer),
                     worker: self.config.clone(),
                     topics: notes,
+                    resume: Default::default(),
                 };
                 runner.run(cancel, Started(status.clone())).boxed()
             }

@@ -6,8 +6,9 @@
 //! Partitions assigned or revoked by the group reach the task as `open` / `close` before the
 //! next `put`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -43,6 +44,9 @@ pub(crate) struct SinkRunner {
     pub(crate) worker: Arc<WorkerConfig>,
     /// Topics read from (KIP-558).
     pub(crate) topics: super::topics::TopicNotes,
+    /// Partitions sought to the offset their target stored: messages fetched before the seek
+    /// took effect are dropped until the one at that offset arrives.
+    pub(crate) resume: BTreeMap<TopicPartition, i64>,
 }
 
 impl SinkRunner {
@@ -100,10 +104,16 @@ impl SinkRunner {
             // skipped records included so that they are not read again.
             let mut consumed: Vec<(TopicPartition, i64)> = Vec::new();
             if let Some(first) = first {
+                // A message of a newly assigned partition comes after its assignment: the task
+                // opens it (and the worker seeks) before seeing any of its records.
+                self.handle_rebalances(current).await?;
                 self.push(first, &mut batch, &mut consumed)?;
                 while consumed.len() < MAX_BATCH {
                     match consumer.recv().now_or_never() {
-                        Some(m) => self.push(m, &mut batch, &mut consumed)?,
+                        Some(m) => {
+                            self.handle_rebalances(current).await?;
+                            self.push(m, &mut batch, &mut consumed)?;
+                        }
                         None => break,
                     }
                 }
@@ -135,6 +145,16 @@ impl SinkRunner {
     ) -> ConnectResult<()> {
         match m {
             Ok(m) => {
+                if !self.resume.is_empty() {
+                    let tp = TopicPartition { topic: m.topic().to_owned(), partition: m.partition() };
+                    if let Some(&next) = self.resume.get(&tp) {
+                        if m.offset() != next {
+                            // Fetched from the group's offset before the seek took effect.
+                            return Ok(());
+                        }
+                        self.resume.remove(&tp);
+                    }
+                }
                 let at = || format!("topic {} partition {} offset {}", m.topic(), m.partition(), m.offset());
                 let record = match self.convert(&m) {
                     Ok(mut r) => match self.transforms.apply(&mut r) {
@@ -199,17 +219,48 @@ impl SinkRunner {
                 RebalanceEvent::Assigned(parts) => {
                     tracing::info!(partitions = parts.len(), "partitions assigned");
                     self.task.open(&parts).await?;
+                    let stored = self.task.stored_offsets(&parts).await?;
+                    for (tp, next) in stored.into_iter().filter(|(tp, _)| parts.contains(tp)) {
+                        self.seek(&tp, next).await?;
+                        tracing::info!(topic = %tp.topic, partition = tp.partition, offset = next, "resuming where the target's stored offset says");
+                        current.insert(tp.clone(), next);
+                        self.resume.insert(tp, next);
+                    }
                 }
                 RebalanceEvent::Revoked(parts) => {
                     tracing::info!(partitions = parts.len(), "partitions revoked");
                     self.task.close(&parts).await?;
                     for p in &parts {
                         current.remove(p);
+                        self.resume.remove(p);
                     }
                 }
             }
         }
         Ok(())
+    }
+
+    /// Moves the consumer's position in a just-assigned partition (retried while librdkafka
+    /// has not started fetching it yet).
+    async fn seek(&mut self, tp: &TopicPartition, next: i64) -> ConnectResult<()> {
+        let consumer = self.consumer.clone();
+        let (topic, partition) = (tp.topic.clone(), tp.partition);
+        tokio::task::spawn_blocking(move || {
+            let mut last = None;
+            for _ in 0..50 {
+                match consumer.seek(&topic, partition, Offset::Offset(next), Duration::from_secs(5)) {
+                    Ok(()) => return Ok(()),
+                    Err(e) => last = Some(e),
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(ConnectError::fatal(format!(
+                "cannot resume {topic}-{partition} at offset {next}, where the target's stored offset says: {}",
+                last.map(|e| e.to_string()).unwrap_or_default()
+            )))
+        })
+        .await
+        .map_err(|e| ConnectError::fatal_from("seek did not complete", e))?
     }
 
     async fn commit(&mut self, current: &mut SinkOffsets, mode: CommitMode) -> ConnectResult<()> {
