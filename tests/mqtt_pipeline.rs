@@ -235,7 +235,6 @@ async fn source_maps_mqtt_topics_to_kafka_topics_and_parses_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails: after the restart the broker redelivers the unacknowledged messages, but none of the 15,000 published while the worker was down arrive; not yet understood"]
 async fn source_sigkill_with_persistent_session_loses_nothing() {
     let Some((kafka, mqtt)) = env() else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -267,12 +266,26 @@ async fn source_sigkill_with_persistent_session_loses_nothing() {
     publisher.publish_all(msgs[n / 2..].iter().cloned()).await;
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 1);
     w.wait_log("session_present=true", Duration::from_secs(60));
-    let got = consume(kafka, &topic, Duration::from_secs(120), |g| distinct(g).0.len() >= n);
+    // Incremental: recounting every record at each poll would make reading quadratic, too slow
+    // to get past the duplicates to the last records within the timeout.
+    let (mut seen, mut counted) = (HashSet::new(), 0);
+    let got = consume(kafka, &topic, Duration::from_secs(120), |g| {
+        seen.extend(g[counted..].iter().map(|r| r.value.clone()));
+        counted = g.len();
+        seen.len() >= n
+    });
     let (set, dups) = distinct(&got);
     eprintln!("{before} records before the kill; {} records, {} distinct, {dups} duplicates", got.len(), set.len());
     let log = w.log_text();
     let tail: String = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-    assert_eq!(set.len(), n, "messages lost across the SIGKILL; worker log tail:\n{tail}");
+    // How many records Kafka holds tells a loss from a reader that did not get to the end.
+    let end = tributary_testcontainers::topic_end_offset(kafka, &topic).unwrap_or(0);
+    assert_eq!(
+        set.len(),
+        n,
+        "messages lost across the SIGKILL (read {} of the {end} records in Kafka); worker log tail:\n{tail}",
+        got.len()
+    );
     w.terminate(Duration::from_secs(30));
 }
 
