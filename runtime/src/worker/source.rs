@@ -148,7 +148,7 @@ impl SourceRunner {
         let deadline = Instant::now() + self.worker.offset_flush_timeout;
         let drained = self.drain(&mut window, &mut committable, deadline).await;
         let flushed = if self.transaction.is_some() {
-            self.end_transaction(result.is_ok() && drained.is_ok() && window.slots.is_empty(), &mut committable).await
+            self.end_transaction(result.is_ok() && drained.is_ok() && window.slots.is_empty()).await
         } else {
             self.flush_offsets(&mut committable).await
         };

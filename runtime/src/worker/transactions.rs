@@ -167,7 +167,7 @@ impl SourceRunner {
 
     /// Ends the open transaction when the task stops: commits it when every record sent in it
     /// was acknowledged (`complete`), aborts it otherwise.
-    pub(crate) async fn end_transaction(&mut self, complete: bool, _c: &mut Committable) -> ConnectResult<()> {
+    pub(crate) async fn end_transaction(&mut self, complete: bool) -> ConnectResult<()> {
         if self.transaction.as_ref().is_none_or(|t| t.began.is_none()) {
             return Ok(());
         }
@@ -221,10 +221,10 @@ impl SourceRunner {
         let committed = blocking(self.producer.shared(), |p| p.commit_transaction(TRANSACTION_TIMEOUT)).await?;
         let commit_ms = commit_started.elapsed().as_secs_f64() * 1000.0;
         if let Err(e) = committed {
-            let error = failed("committed a transaction", &id, e, self.producer_fenced());
-            if !error.to_string().contains("fenced")
-                && let Err(abort) = self.abort_transaction().await
-            {
+            // A fenced producer cannot abort either: its transaction is the coordinator's now.
+            let fenced = self.fenced(&e);
+            let error = failed("committed a transaction", &id, e, fenced);
+            if !fenced && let Err(abort) = self.abort_transaction().await {
                 tracing::warn!("{}", abort.chain());
             }
             return Err(error);
