@@ -9,6 +9,7 @@ fn ctx(stored: Option<serde_json::Value>) -> SourceTaskContext {
         connector: "c".into(),
         task: 0,
         offsets: Arc::new(FixedOffsetReader(stored.map(|v| v.as_object().unwrap().clone()))),
+        transactions: None,
     }
 }
 

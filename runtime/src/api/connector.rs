@@ -156,6 +156,9 @@ pub struct SourceTaskContext {
     pub task: usize,
     /// Reads the offsets this connector stored.
     pub offsets: Arc<dyn OffsetReader>,
+    /// Where the task defines its own transaction boundaries: present only when its connector
+    /// runs with `transaction.boundary=connector` on a worker with exactly-once support.
+    pub transactions: Option<Arc<super::TransactionContext>>,
 }
 
 /// Reads records from an external system.
@@ -165,8 +168,10 @@ pub trait SourceTask: Send {
     async fn start(&mut self, ctx: SourceTaskContext, props: &Props) -> ConnectResult<()>;
     /// The next records; an empty batch when there is nothing right now.
     async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>>;
-    /// Kafka acknowledged `record` (with its metadata, or `None` if a transform dropped it).
-    /// Called on the task's loop, between polls, in the order records were acknowledged.
+    /// Kafka acknowledged `record` (with its metadata, or `None` if a transform dropped it or
+    /// the task aborted the transaction that held it). Called on the task's loop, between
+    /// polls, in the order records were acknowledged; with exactly-once support, only once the
+    /// transaction holding the record committed.
     async fn commit_record(&mut self, record: &SourceRecord, metadata: Option<RecordMetadata>) -> ConnectResult<()> {
         let _ = (record, metadata);
         Ok(())

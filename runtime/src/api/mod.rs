@@ -7,6 +7,7 @@ pub mod converter;
 pub mod error;
 pub mod record;
 pub mod schema;
+pub mod transaction;
 pub mod transform;
 pub mod value;
 
@@ -24,5 +25,6 @@ pub use record::{
     Header, Headers, OffsetMap, RecordMetadata, SinkRecord, SourceRecord, TopicPartition, decode_map, encode_map,
 };
 pub use schema::{Field, Parameters, Schema, SchemaBuilder, SchemaError, SchemaType};
+pub use transaction::{Boundary, TransactionContext};
 pub use transform::{ConnectRecord, Predicate, PredicateFactory, TransformFactory, Transformation};
 pub use value::{Struct, Value};

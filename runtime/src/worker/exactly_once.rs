@@ -62,13 +62,16 @@ pub enum TransactionBoundary {
     Poll,
     /// When this much time passed since the transaction began (checked between polls).
     Interval(Duration),
+    /// Where the task asks, through its [`crate::api::TransactionContext`]; the preflight
+    /// check lets only connectors that can define boundaries use it.
+    Connector,
 }
 
 impl TransactionBoundary {
     /// The boundary a connector's config asks for; `interval` defaults to the worker's
     /// `offset.flush.interval.ms`, as in Kafka Connect.
     pub fn of(config: &Props, worker: &WorkerConfig) -> ConnectResult<Self> {
-        let boundary = config.get("transaction.boundary").map(|v| v.trim().to_ascii_lowercase());
+        let boundary = config.get(BOUNDARY_KEY).map(|v| v.trim().to_ascii_lowercase());
         match boundary.as_deref() {
             None | Some("poll") => Ok(Self::Poll),
             Some("interval") => {
@@ -83,13 +86,9 @@ impl TransactionBoundary {
                 };
                 Ok(Self::Interval(interval))
             }
-            Some("connector") => Err(ConnectError::config(
-                "transaction.boundary",
-                "The connector does not support connector-defined transaction boundaries with the given configuration. \
-                 Please reconfigure it to use a different transaction boundary definition.",
-            )),
+            Some("connector") => Ok(Self::Connector),
             Some(other) => Err(ConnectError::config(
-                "transaction.boundary",
+                BOUNDARY_KEY,
                 format!(
                     "Invalid value {other} for configuration transaction.boundary: must be one of poll, interval, connector"
                 ),
@@ -129,17 +128,27 @@ pub(crate) fn preflight(plugin: &ConnectorPlugin, props: &Props, worker: &Props)
         // Other values: the key's own validator reports them.
         Some(_) => {}
     }
-    match set("transaction.boundary").as_deref() {
+    match set(BOUNDARY_KEY).as_deref() {
         None | Some("poll") | Some("interval") => {}
-        Some("connector") if !connector.can_define_transaction_boundaries(props) => errors.push(error(
-            "transaction.boundary",
-            "The connector does not support connector-defined transaction boundaries with the given configuration. \
-             Please reconfigure it to use a different transaction boundary definition.",
-        )),
+        Some("connector") if !connector.can_define_transaction_boundaries(props) => {
+            errors.push(error(BOUNDARY_KEY, CANNOT_DEFINE_BOUNDARIES))
+        }
         Some("connector") => {}
         Some(_) => {}
     }
     errors
+}
+
+const BOUNDARY_KEY: &str = "transaction.boundary";
+
+/// Kafka Connect's message for `transaction.boundary=connector` on a connector that cannot
+/// define boundaries.
+const CANNOT_DEFINE_BOUNDARIES: &str = "The connector does not support connector-defined transaction boundaries \
+     with the given configuration. Please reconfigure it to use a different transaction boundary definition.";
+
+/// The error of a task whose connector cannot define the boundaries its config asks for.
+pub(crate) fn cannot_define_boundaries() -> ConnectError {
+    ConnectError::config(BOUNDARY_KEY, CANNOT_DEFINE_BOUNDARIES)
 }
 
 /// The `transactional.id` of a source task: `<group.id>-<connector>-<task>`, as Kafka Connect
@@ -205,8 +214,12 @@ mod tests {
             .unwrap(),
             TransactionBoundary::Interval(Duration::from_millis(100))
         );
-        let e = TransactionBoundary::of(&props(&[("transaction.boundary", "connector")]), &w).unwrap_err();
-        assert!(e.to_string().contains("connector-defined transaction boundaries"), "{e}");
+        assert_eq!(
+            TransactionBoundary::of(&props(&[("transaction.boundary", "Connector")]), &w).unwrap(),
+            TransactionBoundary::Connector
+        );
+        let e = TransactionBoundary::of(&props(&[("transaction.boundary", "batch")]), &w).unwrap_err();
+        assert!(e.to_string().contains("must be one of poll, interval, connector"), "{e}");
         assert_eq!(transactional_id("connect-cluster", "dg", 3), "connect-cluster-dg-3");
     }
 }

@@ -94,11 +94,25 @@ struct TaskStages {
 
 impl TaskStages {
     /// The stages `resolved` (a connector config, variables resolved) asks for.
-    fn resolve(registry: &Registry, config: &WorkerConfig, resolved: &Props) -> ConnectResult<Self> {
-        let boundary = if exactly_once::ExactlyOnceSupport::enabled(config) {
-            Some(exactly_once::TransactionBoundary::of(resolved, config)?)
-        } else {
-            None
+    fn resolve(
+        registry: &Registry,
+        config: &WorkerConfig,
+        connector: &AnyConnector,
+        resolved: &Props,
+    ) -> ConnectResult<Self> {
+        let boundary = match connector {
+            AnyConnector::Source(c) if exactly_once::ExactlyOnceSupport::enabled(config) => {
+                let boundary = exactly_once::TransactionBoundary::of(resolved, config)?;
+                // Validation refuses this already; a config written to the config topic by
+                // other means must not start tasks that would never commit.
+                if boundary == exactly_once::TransactionBoundary::Connector
+                    && !c.can_define_transaction_boundaries(resolved)
+                {
+                    return Err(exactly_once::cannot_define_boundaries());
+                }
+                Some(boundary)
+            }
+            _ => None,
         };
         Ok(Self {
             converters: TaskConverters::resolve(registry, config, resolved)?,
@@ -256,7 +270,7 @@ impl Worker {
     /// Starts task `index` of `entry` (its slot must be idle).
     fn start_task(&self, name: &str, entry: &mut ConnectorEntry, index: usize) -> ConnectResult<()> {
         let Some(instance) = entry.instance.as_ref() else { return Ok(()) };
-        let stages = TaskStages::resolve(&self.registry, &self.config, &entry.resolved)?;
+        let stages = TaskStages::resolve(&self.registry, &self.config, instance, &entry.resolved)?;
         let slot = &mut entry.tasks[index];
         let status = Arc::new(Mutex::new(TaskStatus::new(State::Unassigned, &self.worker_id)));
         slot.status = status.clone();

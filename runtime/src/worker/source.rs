@@ -129,6 +129,7 @@ impl SourceRunner {
             connector: self.id.connector.clone(),
             task: self.id.task,
             offsets: Arc::new(ConnectorOffsets { store: self.offsets.clone(), connector: self.id.connector.clone() }),
+            transactions: self.transaction.as_ref().and_then(super::transactions::Transaction::context),
         };
         // "starting" and "stopped" bracket the task instance's whole life (operators and the
         // rolling-restart test read them).
@@ -181,13 +182,24 @@ impl SourceRunner {
             };
             let polled = !batch.is_empty();
             for record in batch {
+                let asked = match &self.transaction {
+                    Some(t) => t.after_record(&record)?,
+                    None => None,
+                };
                 self.send(record, window, committable, cancel).await?;
                 if cancel.is_cancelled() {
                     return Ok(());
                 }
+                if let Some(boundary) = asked {
+                    self.end_as_asked(boundary, window, committable, cancel).await?;
+                }
             }
-            if self.transaction.as_ref().is_some_and(|t| t.due(polled)) {
-                self.commit_transaction(window, committable, cancel).await?;
+            let boundary = match &self.transaction {
+                Some(t) => t.after_batch(polled)?,
+                None => None,
+            };
+            if let Some(boundary) = boundary {
+                self.end_as_asked(boundary, window, committable, cancel).await?;
             }
         }
     }

@@ -3,9 +3,13 @@
 //! `commit`) only once their transaction committed.
 //!
 //! A transaction begins with the first record sent after the last one ended, and ends at the
-//! task's [`TransactionBoundary`]: after each batch from `poll`, or once the interval passed
-//! (checked between polls). It also ends early when [`MAX_PENDING`] records wait for it, so
-//! what the worker holds stays bounded. At the end, every record's acknowledgement is awaited,
+//! task's [`TransactionBoundary`]: after each batch from `poll`, once the interval passed
+//! (checked between polls), or where the task asks through its [`TransactionContext`] (after a
+//! batch or after a given record; an abort discards the records and still commits their
+//! offsets, as Kafka Connect does, so the task does not see them again). A poll or interval
+//! transaction also ends early when [`MAX_PENDING`] records wait for it, so what the worker
+//! holds stays bounded; a connector-defined one that grows that large fails the task instead,
+//! since splitting it would break the atomicity the connector asked for. At the end, every record's acknowledgement is awaited,
 //! the offsets of the transaction's records are sent to the offset topic through the same
 //! producer, and the transaction is committed. A failure aborts it (read_committed consumers
 //! never see its records) and fails the task, which restarts from the last committed offsets.
@@ -22,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use super::exactly_once::{TransactionBoundary, is_fenced};
 use super::producer::SourceProducerContext;
 use super::source::{Committable, SourceRunner, Window};
-use crate::api::{ConnectError, ConnectResult, OffsetMap, RecordMetadata, SourceRecord};
+use crate::api::{Boundary, ConnectError, ConnectResult, OffsetMap, RecordMetadata, SourceRecord, TransactionContext};
 
 /// Records acknowledged by Kafka and waiting for their transaction to commit, beyond which
 /// the transaction is committed at the next boundary check whatever the boundary says.
@@ -39,11 +43,27 @@ pub(crate) struct Transaction {
     began: Option<Instant>,
     /// Acknowledged records of the open transaction, in order, for `commit_record`.
     pending: VecDeque<(SourceRecord, Option<RecordMetadata>)>,
+    /// The task's requests, with connector-defined boundaries.
+    context: Option<Arc<TransactionContext>>,
 }
 
 impl Transaction {
     pub(crate) fn new(boundary: TransactionBoundary) -> Self {
-        Self { boundary, began: None, pending: VecDeque::new() }
+        let context = (boundary == TransactionBoundary::Connector).then(Arc::default);
+        Self { boundary, began: None, pending: VecDeque::new(), context }
+    }
+
+    /// What the task gets to define its own boundaries, if its connector does.
+    pub(crate) fn context(&self) -> Option<Arc<TransactionContext>> {
+        self.context.clone()
+    }
+
+    /// The boundary the task asked for after `record` (as it returned it), if any.
+    pub(crate) fn after_record(&self, record: &SourceRecord) -> ConnectResult<Option<Boundary>> {
+        match &self.context {
+            Some(ctx) if ctx.has_record_requests() => ctx.take_for_record(record),
+            _ => Ok(None),
+        }
     }
 
     /// Files a record Kafka acknowledged (or that was skipped) under the open transaction.
@@ -51,15 +71,30 @@ impl Transaction {
         self.pending.push_back((record, metadata));
     }
 
-    /// Whether the open transaction should commit now, after a poll (`polled`: it returned
-    /// records).
-    pub(crate) fn due(&self, polled: bool) -> bool {
-        let Some(began) = self.began else { return false };
-        self.pending.len() >= MAX_PENDING
+    /// How the open transaction should end now, after a poll's batch was sent (`polled`: the
+    /// poll returned records).
+    pub(crate) fn after_batch(&self, polled: bool) -> ConnectResult<Option<Boundary>> {
+        if let Some(ctx) = &self.context {
+            // Taken even with no transaction open, so a request does not outlive its batch.
+            let asked = ctx.take_for_batch()?;
+            if self.began.is_some() && self.pending.len() >= MAX_PENDING {
+                return Err(ConnectError::fatal(format!(
+                    "the task's transaction holds {} records, more than the {MAX_PENDING} a worker keeps for one \
+                     transaction: the task must commit more often (TransactionContext) or its connector use \
+                     transaction.boundary=poll or interval",
+                    self.pending.len()
+                )));
+            }
+            return Ok(asked);
+        }
+        let Some(began) = self.began else { return Ok(None) };
+        let due = self.pending.len() >= MAX_PENDING
             || match self.boundary {
                 TransactionBoundary::Poll => polled,
                 TransactionBoundary::Interval(every) => began.elapsed() >= every,
-            }
+                TransactionBoundary::Connector => false,
+            };
+        Ok(due.then_some(Boundary::Commit))
     }
 }
 
@@ -147,14 +182,19 @@ impl SourceRunner {
         Ok(())
     }
 
-    /// Commits the open transaction: waits for every record's acknowledgement, writes their
-    /// offsets in it, commits, then tells the task (`commit_record`, `commit`).
-    pub(crate) async fn commit_transaction(
+    /// Ends the open transaction at a boundary: a commit (waiting for every record's
+    /// acknowledgement, writing their offsets in it, then telling the task: `commit_record`,
+    /// `commit`), or, as a task may ask, an abort that discards the records and commits their
+    /// offsets in a transaction of their own (Kafka Connect's behaviour), the task hearing of
+    /// each record with no metadata.
+    pub(crate) async fn end_as_asked(
         &mut self,
+        boundary: Boundary,
         window: &mut Window,
         c: &mut Committable,
         cancel: &CancellationToken,
     ) -> ConnectResult<()> {
+        // Every record sent must be acknowledged first (and an abort would purge it under us).
         while !window.slots.is_empty() {
             self.wait_front(window, c, cancel).await?;
             if cancel.is_cancelled() {
@@ -162,16 +202,38 @@ impl SourceRunner {
                 return Ok(());
             }
         }
+        let Some(t) = &mut self.transaction else { return Ok(()) };
+        if t.began.is_none() && t.pending.is_empty() {
+            return Ok(());
+        }
+        if boundary == Boundary::Abort {
+            for (_, metadata) in &mut t.pending {
+                *metadata = None;
+            }
+            let discarded = t.pending.len();
+            if t.began.is_some() {
+                self.abort_producer_transaction().await?;
+            }
+            tracing::info!(records = discarded, "transaction aborted as the task asked; its records are discarded");
+        }
+        // Records skipped before anything was sent still have offsets to commit.
+        self.begin_transaction()?;
         self.commit_acknowledged().await
     }
 
     /// Ends the open transaction when the task stops: commits it when every record sent in it
-    /// was acknowledged (`complete`), aborts it otherwise.
+    /// was acknowledged (`complete`) and, with connector-defined boundaries, the task asked for
+    /// a commit; aborts it otherwise.
     pub(crate) async fn end_transaction(&mut self, complete: bool) -> ConnectResult<()> {
-        if self.transaction.as_ref().is_none_or(|t| t.began.is_none()) {
+        let Some(t) = &self.transaction else { return Ok(()) };
+        if t.began.is_none() {
             return Ok(());
         }
-        if complete {
+        let commit = match &t.context {
+            Some(ctx) => complete && ctx.take_for_batch().is_ok_and(|b| b == Some(Boundary::Commit)),
+            None => complete,
+        };
+        if commit {
             return self.commit_acknowledged().await;
         }
         self.abort_transaction().await
@@ -180,17 +242,24 @@ impl SourceRunner {
     /// Aborts the open transaction: its records and offsets are discarded.
     async fn abort_transaction(&mut self) -> ConnectResult<()> {
         let Some(t) = &mut self.transaction else { return Ok(()) };
-        t.began = None;
         let dropped = std::mem::take(&mut t.pending).len();
-        let id = self.id.clone();
-        blocking(self.producer.shared(), |p| p.abort_transaction(TRANSACTION_TIMEOUT))
-            .await?
-            .map_err(|e| failed("aborted a transaction", &id, e, false))?;
+        self.abort_producer_transaction().await?;
         tracing::warn!(
             records = dropped,
             "transaction aborted; its records will be sent again from the last committed offsets"
         );
         Ok(())
+    }
+
+    /// Aborts the producer's open transaction.
+    async fn abort_producer_transaction(&mut self) -> ConnectResult<()> {
+        if let Some(t) = &mut self.transaction {
+            t.began = None;
+        }
+        let id = self.id.clone();
+        blocking(self.producer.shared(), |p| p.abort_transaction(TRANSACTION_TIMEOUT))
+            .await?
+            .map_err(|e| failed("aborted a transaction", &id, e, false))
     }
 
     /// Writes the offsets of the acknowledged records and commits (every record sent in the

@@ -216,7 +216,7 @@ impl Worker {
         let plugin = self.registry.connector(class).map_err(|e| e.to_string())?;
         // A fresh instance, not started: only its task factory is used.
         let factory = (plugin.factory)();
-        let stages = TaskStages::resolve(&self.registry, &self.config, &resolved).map_err(|e| e.chain())?;
+        let stages = TaskStages::resolve(&self.registry, &self.config, &factory, &resolved).map_err(|e| e.chain())?;
         let cancel = self.cancel.child_token();
         let handle = self
             .spawn_task(id.clone(), &factory, task_props, stages, status, topics, cancel.clone())
