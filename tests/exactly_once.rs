@@ -35,15 +35,22 @@ fn eos() -> [(&'static str, &'static str); 1] {
 
 /// A datagen connector numbering its records (`orderid` 0, 1, ...), `count` of them.
 fn numbered(cluster: &Cluster, topic: &str, count: u64) {
-    let body = json!({"name": "numbers", "config": {
+    numbered_with(cluster, topic, count, &[]);
+}
+
+/// [`numbered`] with `extra` connector keys.
+fn numbered_with(cluster: &Cluster, topic: &str, count: u64, extra: &[(&str, &str)]) {
+    let mut body = json!({"name": "numbers", "config": {
         "connector.class": "DatagenConnector", "kafka.topic": topic, "quickstart": "orders",
         "iterations": count.to_string(), "max.interval": "0", "tasks.max": "1", "random.seed": "7",
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "false",
-    }})
-    .to_string();
-    change("POST", &cluster.url(0, "/connectors"), Some(&body), 201);
+    }});
+    for (k, v) in extra {
+        body["config"][*k] = json!(v);
+    }
+    change("POST", &cluster.url(0, "/connectors"), Some(&body.to_string()), 201);
 }
 
 /// Every `orderid` a read_committed consumer reads from `topic` up to its current end.
@@ -359,4 +366,94 @@ fn the_leader_fences_the_previous_generation_before_new_tasks_start() {
     let committed = zombie.commit_transaction(Duration::from_secs(30));
     assert!(committed.is_err(), "the zombie committed after the fencing");
     println!("task count 3 -> 1: {line}\nthe zombie's commit: {}", committed.unwrap_err());
+}
+
+/// Every (key, value) of a compacted offsets topic (one partition is enough here: every key of
+/// one task lands in one partition), read_committed, in order; `None` for a tombstone.
+fn offset_records(bootstrap: &str, topic: &str) -> Vec<(String, Option<Value>)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique_name("offsets-reader"))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let partitions =
+        consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap().topics()[0].partitions().len();
+    let (mut at_end, mut out) = (0, Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while at_end < partitions && Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(m)) => {
+                let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
+                out.push((key, m.payload().map(|p| serde_json::from_slice(p).unwrap())));
+            }
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => at_end += 1,
+            Some(Err(e)) => panic!("reading {topic}: {e}"),
+            None => {}
+        }
+    }
+    out
+}
+
+/// The last value of `key` in `records`.
+fn last_of<'a>(records: &'a [(String, Option<Value>)], key: &str) -> Option<&'a Option<Value>> {
+    records.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+#[test]
+fn a_connector_with_its_own_offsets_topic_commits_its_offsets_there() {
+    let Some(bootstrap) = TestEnv::get().kafka() else { return };
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start_with(dir.path(), bootstrap, 1, &eos());
+    let topic = unique_name("own-offsets-data");
+    let own = unique_name("own-offsets");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(create_topic(bootstrap, &topic, 1)).unwrap();
+    let count = 60_000;
+    numbered_with(&cluster, &topic, count, &[("offsets.storage.topic", own.as_str())]);
+    wait_until("40% of the records written", Duration::from_secs(120), || {
+        topic_end_offset(bootstrap, &topic).unwrap_or(0) >= 24_000
+    });
+    // The restarted task resumes from its own topic: a resume from anywhere else would
+    // repeat or skip numbers.
+    cluster.workers[0].kill9();
+    cluster.restart(0);
+    settled(bootstrap, &topic, 1, count);
+    let (missing, duplicates) = tally(&committed_numbers(bootstrap, &topic), count);
+    assert_eq!((missing, duplicates), (0, 0), "{}", cluster.logs());
+
+    let key = r#"["numbers",{"task.id":0}]"#;
+    let records = offset_records(bootstrap, &own);
+    assert!(records.len() > 1, "one offset record per transaction in {own}: {records:?}");
+    assert!(records.iter().all(|(k, _)| k == key), "Kafka Connect's offset keys: {records:?}");
+    let last = last_of(&records, key).cloned().flatten().unwrap();
+    assert_eq!(last["current.iteration"], json!(count), "{last}");
+    // Copied to the worker's topic after each commit, as Kafka Connect does.
+    let global = format!("{}-offsets", cluster.group);
+    wait_until("the offsets copied to the worker's topic", Duration::from_secs(30), || {
+        last_of(&offset_records(bootstrap, &global), key).cloned().flatten().as_ref() == Some(&last)
+    });
+    let url = cluster.url(0, "/connectors/numbers/offsets");
+    let listed = change("GET", &url, None, 200);
+    assert_eq!(listed["offsets"][0]["offset"], last, "{listed}");
+
+    // A reset removes the offsets from both topics, so none comes back from the fallback.
+    change("PUT", &cluster.url(0, "/connectors/numbers/stop"), None, 204);
+    wait_until("the connector STOPPED", Duration::from_secs(30), || {
+        cluster.status(0, "numbers")["connector"]["state"] == "STOPPED"
+    });
+    change("DELETE", &url, None, 200);
+    assert_eq!(change("GET", &url, None, 200)["offsets"], json!([]));
+    for t in [&own, &global] {
+        assert_eq!(last_of(&offset_records(bootstrap, t), key), Some(&None), "a tombstone ends {t}");
+    }
+    println!(
+        "own offsets topic: {} offset records in {own}, last {last}; {count} numbers once each after a SIGKILL",
+        records.len()
+    );
 }

@@ -504,7 +504,9 @@ impl Worker {
             (entry.kind, entry.config.clone())
         };
         match kind {
-            ConnectorKind::Source => self.offsets.list(name).await.map_err(|e| ChangeError::Failed(e.chain())),
+            ConnectorKind::Source => {
+                self.source_offsets(&config).await?.list(name).await.map_err(|e| ChangeError::Failed(e.chain()))
+            }
             ConnectorKind::Sink => {
                 let worker = self.config.clone();
                 let name = name.to_owned();
@@ -569,7 +571,11 @@ impl Worker {
         let handled = self.connector_alters_offsets(&config, &changes)?;
         match kind {
             ConnectorKind::Source => {
-                self.offsets.alter(name, changes).await.map_err(|e| ChangeError::Failed(e.chain()))?;
+                self.source_offsets(&config)
+                    .await?
+                    .alter(name, changes)
+                    .await
+                    .map_err(|e| ChangeError::Failed(e.chain()))?;
             }
             ConnectorKind::Sink => {
                 let worker = self.config.clone();
@@ -603,14 +609,20 @@ impl Worker {
         let _changes = self.changes.lock().await;
         let (kind, config) = self.stopped(name).await?;
         let known = match kind {
-            ConnectorKind::Source => self.offsets.list(name).await.map_err(|e| ChangeError::Failed(e.chain()))?,
+            ConnectorKind::Source => {
+                self.source_offsets(&config).await?.list(name).await.map_err(|e| ChangeError::Failed(e.chain()))?
+            }
             ConnectorKind::Sink => Vec::new(),
         };
         let removals: Vec<(OffsetMap, Option<OffsetMap>)> = known.into_iter().map(|(p, _)| (p, None)).collect();
         let handled = self.connector_alters_offsets(&config, &removals)?;
         match kind {
             ConnectorKind::Source => {
-                self.offsets.alter(name, removals).await.map_err(|e| ChangeError::Failed(e.chain()))?;
+                self.source_offsets(&config)
+                    .await?
+                    .alter(name, removals)
+                    .await
+                    .map_err(|e| ChangeError::Failed(e.chain()))?;
             }
             ConnectorKind::Sink => {
                 let worker = self.config.clone();

@@ -90,6 +90,8 @@ struct TaskStages {
     errors: ErrorPolicy,
     /// The transaction boundary of a source task on a worker with exactly-once support.
     boundary: Option<exactly_once::TransactionBoundary>,
+    /// The connector's own offsets topic (`offsets.storage.topic`), if it has one.
+    offsets_topic: Option<String>,
 }
 
 impl TaskStages {
@@ -119,6 +121,7 @@ impl TaskStages {
             transforms: TransformChain::from_config(registry, resolved)?,
             errors: ErrorPolicy::from_config(resolved),
             boundary,
+            offsets_topic: offsets::connector_topic(resolved).map(str::to_owned),
         })
     }
 }
@@ -331,6 +334,12 @@ impl Worker {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// The offset store of a source connector with `config`: the worker's, or one on the
+    /// connector's own `offsets.storage.topic`.
+    async fn source_offsets(&self, config: &Props) -> ConnectResult<Arc<dyn OffsetStore>> {
+        offsets::for_connector(&self.offsets, config).await
+    }
+
     /// Spawns a task: UNASSIGNED until its `start()` returned, RUNNING from then on (Kafka
     /// Connect's `onStartup`), UNASSIGNED again once stopped, FAILED with the trace on error.
     fn spawn_task(
@@ -347,7 +356,7 @@ impl Worker {
         let ctx = TaskClientContext::new(label.clone());
         let span = tracing::info_span!("task", connector = %id.connector, task = id.task, kind = tracing::field::Empty);
         let notes = TopicNotes::new(topics);
-        let TaskStages { converters, transforms, errors, boundary } = stages;
+        let TaskStages { converters, transforms, errors, boundary, offsets_topic } = stages;
         let fut = match connector {
             AnyConnector::Source(c) => {
                 span.record("kind", "source");
@@ -374,6 +383,7 @@ impl Worker {
                     errors,
                     producer,
                     offsets: self.offsets.clone(),
+                    offsets_topic,
                     worker: self.config.clone(),
                     key_buf: Vec::new(),
                     value_buf: Vec::new(),

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 use tokio::sync::Mutex;
 
-use crate::api::{ConnectError, ConnectResult, OffsetMap, OffsetReader};
+use crate::api::{ConnectError, ConnectResult, OffsetMap, OffsetReader, Props};
 
 /// Where source offsets are kept.
 #[async_trait]
@@ -34,6 +34,125 @@ pub trait OffsetStore: Send + Sync + std::fmt::Debug {
     /// is not a Kafka topic.
     fn records(&self, _connector: &str, _offsets: &[(OffsetMap, OffsetMap)]) -> Option<OffsetRecords> {
         None
+    }
+    /// Offsets a task just committed in its own transaction with [`OffsetStore::records`]:
+    /// a store that also keeps them elsewhere writes them there now.
+    async fn committed_elsewhere(&self, _connector: &str, _offsets: Vec<(OffsetMap, OffsetMap)>) -> ConnectResult<()> {
+        Ok(())
+    }
+    /// The Kafka topic this store keeps its offsets in, if it is one.
+    fn topic(&self) -> Option<&str> {
+        None
+    }
+    /// A store of the same kind on another topic, for a connector with its own
+    /// `offsets.storage.topic`; `None` when this store has no topics (standalone).
+    async fn on_topic(&self, _topic: &str) -> ConnectResult<Option<Arc<dyn OffsetStore>>> {
+        Ok(None)
+    }
+}
+
+/// The connector key naming a connector's own offsets topic (KIP-618).
+pub const CONNECTOR_TOPIC_KEY: &str = "offsets.storage.topic";
+
+/// The offset store of a connector, as its config asks: the worker's, or (distributed workers,
+/// `offsets.storage.topic` set) one on the connector's own topic backed by the worker's.
+pub async fn for_connector(worker: &Arc<dyn OffsetStore>, config: &Props) -> ConnectResult<Arc<dyn OffsetStore>> {
+    let name = config.get("name").map(String::as_str).unwrap_or_default();
+    on_connector_topic(worker, name, connector_topic(config)).await
+}
+
+/// The connector's own offsets topic, if its config names one.
+pub fn connector_topic(config: &Props) -> Option<&str> {
+    config.get(CONNECTOR_TOPIC_KEY).map(|t| t.trim()).filter(|t| !t.is_empty())
+}
+
+/// The offset store of `connector` whose own offsets topic is `topic` (see [`for_connector`]).
+pub async fn on_connector_topic(
+    worker: &Arc<dyn OffsetStore>,
+    connector: &str,
+    topic: Option<&str>,
+) -> ConnectResult<Arc<dyn OffsetStore>> {
+    let Some(topic) = topic else { return Ok(worker.clone()) };
+    if worker.topic() == Some(topic) {
+        return Ok(worker.clone());
+    }
+    match worker.on_topic(topic).await? {
+        Some(own) => Ok(Arc::new(ConnectorOffsetStore { own, worker: worker.clone() })),
+        None => {
+            // As in Kafka Connect, the key has no effect in standalone mode.
+            tracing::debug!(
+                connector,
+                "{CONNECTOR_TOPIC_KEY} is used by distributed workers only; this worker keeps the connector's offsets \
+                 with its own"
+            );
+            Ok(worker.clone())
+        }
+    }
+}
+
+/// A connector's offsets on its own topic, backed by the worker's topic as Kafka Connect's
+/// `ConnectorOffsetBackingStore` is: reads prefer the connector's topic and fall back to the
+/// worker's (offsets stored before the connector had its own topic); writes go to the
+/// connector's topic, then to the worker's; alterations and resets go to both, so a reset
+/// offset does not come back from the fallback.
+#[derive(Debug)]
+struct ConnectorOffsetStore {
+    own: Arc<dyn OffsetStore>,
+    worker: Arc<dyn OffsetStore>,
+}
+
+impl ConnectorOffsetStore {
+    /// Copies offsets to the worker's topic; the connector's own topic holds them already, so
+    /// a failure here loses nothing and is only reported.
+    async fn copy_to_worker(&self, connector: &str, offsets: Vec<(OffsetMap, OffsetMap)>) {
+        if let Err(e) = self.worker.put(connector, offsets).await {
+            tracing::warn!(connector, "could not copy source offsets to the worker's offsets topic: {}", e.chain());
+        }
+    }
+}
+
+#[async_trait]
+impl OffsetStore for ConnectorOffsetStore {
+    async fn get(&self, connector: &str, partition: &OffsetMap) -> ConnectResult<Option<OffsetMap>> {
+        match self.own.get(connector, partition).await? {
+            Some(offset) => Ok(Some(offset)),
+            None => self.worker.get(connector, partition).await,
+        }
+    }
+
+    async fn put(&self, connector: &str, offsets: Vec<(OffsetMap, OffsetMap)>) -> ConnectResult<()> {
+        self.own.put(connector, offsets.clone()).await?;
+        self.copy_to_worker(connector, offsets).await;
+        Ok(())
+    }
+
+    async fn list(&self, connector: &str) -> ConnectResult<Vec<(OffsetMap, OffsetMap)>> {
+        let mut all = self.worker.list(connector).await?;
+        for (partition, offset) in self.own.list(connector).await? {
+            match all.iter_mut().find(|(p, _)| *p == partition) {
+                Some(entry) => entry.1 = offset,
+                None => all.push((partition, offset)),
+            }
+        }
+        Ok(all)
+    }
+
+    async fn alter(&self, connector: &str, changes: Vec<(OffsetMap, Option<OffsetMap>)>) -> ConnectResult<()> {
+        self.own.alter(connector, changes.clone()).await?;
+        self.worker.alter(connector, changes).await
+    }
+
+    fn records(&self, connector: &str, offsets: &[(OffsetMap, OffsetMap)]) -> Option<OffsetRecords> {
+        self.own.records(connector, offsets)
+    }
+
+    async fn committed_elsewhere(&self, connector: &str, offsets: Vec<(OffsetMap, OffsetMap)>) -> ConnectResult<()> {
+        self.copy_to_worker(connector, offsets).await;
+        Ok(())
+    }
+
+    fn topic(&self) -> Option<&str> {
+        self.own.topic()
     }
 }
 
@@ -241,5 +360,36 @@ mod tests {
         std::fs::write(&path, b"{not json").unwrap();
         let err = FileOffsetStore::open(&path).unwrap_err();
         assert!(err.to_string().contains("is not a Tributary offsets file"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_connector_topic_store_prefers_its_own_offsets_and_resets_both() {
+        let (own, worker) = (Arc::new(MemoryOffsetStore::default()), Arc::new(MemoryOffsetStore::default()));
+        let store = ConnectorOffsetStore { own: own.clone(), worker: worker.clone() };
+        let (a, b) = (map(json!({"file": "a"})), map(json!({"file": "b"})));
+        // Stored before the connector had its own topic: the fallback.
+        worker.put("c", vec![(a.clone(), map(json!({"pos": 1}))), (b.clone(), map(json!({"pos": 5})))]).await.unwrap();
+        store.put("c", vec![(a.clone(), map(json!({"pos": 2})))]).await.unwrap();
+        assert_eq!(store.get("c", &a).await.unwrap(), Some(map(json!({"pos": 2}))));
+        assert_eq!(store.get("c", &b).await.unwrap(), Some(map(json!({"pos": 5}))), "falls back to the worker's");
+        assert_eq!(own.get("c", &b).await.unwrap(), None);
+        assert_eq!(worker.get("c", &a).await.unwrap(), Some(map(json!({"pos": 2}))), "copied to the worker's");
+        let mut listed = store.list("c").await.unwrap();
+        listed.sort_by_key(|(p, _)| Json::Object(p.clone()).to_string());
+        assert_eq!(listed, vec![(a.clone(), map(json!({"pos": 2}))), (b.clone(), map(json!({"pos": 5})))]);
+        store.alter("c", vec![(a.clone(), None), (b.clone(), None)]).await.unwrap();
+        assert_eq!(store.get("c", &a).await.unwrap(), None, "a reset offset does not come back from the fallback");
+        assert_eq!(store.list("c").await.unwrap(), vec![]);
+    }
+
+    #[tokio::test]
+    async fn a_store_without_topics_keeps_a_connectors_offsets_itself() {
+        let worker: Arc<dyn OffsetStore> = Arc::new(MemoryOffsetStore::default());
+        let config: Props = [("name".to_owned(), "c".to_owned()), (CONNECTOR_TOPIC_KEY.to_owned(), " own ".to_owned())]
+            .into_iter()
+            .collect();
+        assert_eq!(connector_topic(&config), Some("own"));
+        let store = for_connector(&worker, &config).await.unwrap();
+        assert!(Arc::ptr_eq(&store, &worker));
     }
 }

@@ -89,7 +89,10 @@ pub(crate) struct SourceRunner {
     /// What to do with records that fail a transform or converter.
     pub(crate) errors: ErrorPolicy,
     pub(crate) producer: SourceProducer,
+    /// The worker's offset store, until `run` opens the connector's own topic if it has one.
     pub(crate) offsets: Arc<dyn OffsetStore>,
+    /// The connector's own offsets topic (`offsets.storage.topic`).
+    pub(crate) offsets_topic: Option<String>,
     pub(crate) worker: Arc<WorkerConfig>,
     /// Reused conversion buffers for the key and the value.
     pub(crate) key_buf: Vec<u8>,
@@ -125,6 +128,9 @@ impl Committable {
 
 impl SourceRunner {
     pub(crate) async fn run(mut self, cancel: CancellationToken, started: super::Started) -> ConnectResult<()> {
+        self.offsets =
+            super::offsets::on_connector_topic(&self.offsets, &self.id.connector, self.offsets_topic.as_deref())
+                .await?;
         let ctx = SourceTaskContext {
             connector: self.id.connector.clone(),
             task: self.id.task,

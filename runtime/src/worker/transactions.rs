@@ -299,6 +299,7 @@ impl SourceRunner {
             return Err(error);
         }
         tracing::debug!(records = pending.len(), partitions = offsets.len(), commit_ms, "transaction committed");
+        self.offsets.committed_elsewhere(&self.id.connector, offsets).await?;
         for (record, metadata) in &pending {
             self.task.commit_record(record, *metadata).await?;
         }

@@ -314,7 +314,9 @@ impl Worker {
         config: &Props,
     ) -> Result<Vec<(OffsetMap, OffsetMap)>, ChangeError> {
         match kind {
-            ConnectorKind::Source => self.offsets.list(name).await.map_err(|e| ChangeError::Failed(e.chain())),
+            ConnectorKind::Source => {
+                self.source_offsets(config).await?.list(name).await.map_err(|e| ChangeError::Failed(e.chain()))
+            }
             ConnectorKind::Sink => {
                 let (worker, name, config) = (self.config.clone(), name.to_owned(), config.clone());
                 tokio::task::spawn_blocking(move || sink_offsets::committed(&worker, &name, &config))
@@ -344,7 +346,11 @@ impl Worker {
         let handled = self.connector_alters_offsets(config, &changes)?;
         match kind {
             ConnectorKind::Source => {
-                self.offsets.alter(name, changes).await.map_err(|e| ChangeError::Failed(e.chain()))?;
+                self.source_offsets(config)
+                    .await?
+                    .alter(name, changes)
+                    .await
+                    .map_err(|e| ChangeError::Failed(e.chain()))?;
             }
             ConnectorKind::Sink => {
                 let (worker, name, config) = (self.config.clone(), name.to_owned(), config.clone());

@@ -133,6 +133,10 @@ pub(crate) fn canonical_key(connector: &str, partition: &OffsetMap) -> String {
 pub struct KafkaOffsetStore {
     log: KafkaBasedLog,
     state: Arc<Mutex<OffsetState>>,
+    settings: StoreSettings,
+    /// Stores on connectors' own topics (`offsets.storage.topic`), opened on first use and
+    /// shared by every task of those connectors on this worker.
+    connector_stores: tokio::sync::Mutex<BTreeMap<String, Arc<KafkaOffsetStore>>>,
 }
 
 impl KafkaOffsetStore {
@@ -142,7 +146,7 @@ impl KafkaOffsetStore {
         let (shared, topic) = (Arc::clone(&state), settings.topic.clone());
         let callback = Box::new(move |r: &LogRecord| lock(&shared).apply(&topic, r));
         let log = KafkaBasedLog::start(TopicKind::Offset, settings, callback).await?;
-        Ok(Self { log, state })
+        Ok(Self { log, state, settings: settings.clone(), connector_stores: Default::default() })
     }
 
     /// Waits until every write made before this call has been read.
@@ -171,9 +175,12 @@ impl KafkaOffsetStore {
         self.log.send_all(&records).await
     }
 
-    /// Stops the reader.
+    /// Stops the reader, and those of the connectors' own topics.
     pub fn stop(&self) {
         self.log.stop();
+        if let Ok(stores) = self.connector_stores.try_lock() {
+            stores.values().for_each(|s| s.stop());
+        }
     }
 }
 
@@ -206,5 +213,22 @@ impl OffsetStore for KafkaOffsetStore {
         self.write(connector, changes).await?;
         // Alterations are followed by reads (REST GET offsets): make them visible at once.
         Ok(self.log.read_to_end().await?)
+    }
+
+    fn topic(&self) -> Option<&str> {
+        Some(&self.settings.topic)
+    }
+
+    async fn on_topic(&self, topic: &str) -> ConnectResult<Option<Arc<dyn OffsetStore>>> {
+        let mut stores = self.connector_stores.lock().await;
+        if let Some(store) = stores.get(topic) {
+            return Ok(Some(store.clone()));
+        }
+        // Made as the worker's own offset topic is (partitions, replication, configs).
+        let settings = StoreSettings { topic: topic.to_owned(), ..self.settings.clone() };
+        let store = Arc::new(Self::start(&settings).await?);
+        tracing::info!(topic, "reading a connector's own offsets topic");
+        stores.insert(topic.to_owned(), store.clone());
+        Ok(Some(store))
     }
 }
