@@ -333,7 +333,6 @@ impl Worker {
         stuck
     }
 
-    #[allow(clippy::too_many_arguments)]
     /// The offset store of a source connector with `config`: the worker's, or one on the
     /// connector's own `offsets.storage.topic`.
     async fn source_offsets(&self, config: &Props) -> ConnectResult<Arc<dyn OffsetStore>> {
@@ -342,6 +341,7 @@ impl Worker {
 
     /// Spawns a task: UNASSIGNED until its `start()` returned, RUNNING from then on (Kafka
     /// Connect's `onStartup`), UNASSIGNED again once stopped, FAILED with the trace on error.
+    #[allow(clippy::too_many_arguments)]
     fn spawn_task(
         &self,
         id: TaskId,
