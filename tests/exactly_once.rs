@@ -17,6 +17,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::cluster::{Cluster, change, spread};
+use common::numbers::{end_offsets, settled, tally};
 use common::wait_until;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -55,44 +56,9 @@ fn numbered_with(cluster: &Cluster, topic: &str, count: u64, extra: &[(&str, &st
 
 /// Every `orderid` a read_committed consumer reads from `topic` up to its current end.
 fn committed_numbers(bootstrap: &str, topic: &str) -> Vec<u64> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("eos-reader"))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let partitions =
-        consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap().topics()[0].partitions().len();
-    let mut at_end = 0;
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while at_end < partitions && Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(500)) {
-            Some(Ok(m)) => {
-                let v: Value = serde_json::from_slice(m.payload().unwrap_or_default()).unwrap();
-                out.push(v["orderid"].as_u64().unwrap());
-            }
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => at_end += 1,
-            Some(Err(e)) => panic!("reading {topic}: {e}"),
-            None => {}
-        }
-    }
-    out
-}
-
-/// (missing numbers below `count`, duplicate deliveries).
-fn tally(numbers: &[u64], count: u64) -> (u64, u64) {
-    let mut seen = vec![0u32; usize::try_from(count).unwrap()];
-    for n in numbers {
-        seen[usize::try_from(*n).unwrap()] += 1;
-    }
-    let missing = seen.iter().filter(|n| **n == 0).count() as u64;
-    let duplicates = seen.iter().map(|n| u64::from(n.saturating_sub(1))).sum();
-    (missing, duplicates)
+    common::numbers::committed_numbers(bootstrap, topic, |v| {
+        serde_json::from_slice::<Value>(v).unwrap()["orderid"].as_u64().unwrap()
+    })
 }
 
 /// Runs the numbered source on one worker, SIGKILLs and restarts it at five points of the
@@ -104,10 +70,11 @@ fn chaos(bootstrap: &str, extra: &[(&str, &str)]) -> (usize, u64, u64) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(create_topic(bootstrap, &topic, 3)).unwrap();
     numbered(&cluster, &topic, RECORDS);
-    let ends = |t: &str| -> i64 { (0..3).map(|p| topic_end_offset_of(bootstrap, t, p)).sum() };
     for (i, share) in [8u64, 25, 45, 65, 85].into_iter().enumerate() {
         let at = i64::try_from(RECORDS * share / 100).unwrap();
-        wait_until(&format!("{share}% of the records written"), Duration::from_secs(300), || ends(&topic) >= at);
+        wait_until(&format!("{share}% of the records written"), Duration::from_secs(300), || {
+            end_offsets(bootstrap, &topic, 3) >= at
+        });
         // A little later than the mark, not always at the same phase of a transaction.
         std::thread::sleep(Duration::from_millis(37 * (i as u64 + 1)));
         cluster.workers[0].kill9();
@@ -118,24 +85,6 @@ fn chaos(bootstrap: &str, extra: &[(&str, &str)]) -> (usize, u64, u64) {
     let numbers = committed_numbers(bootstrap, &topic);
     let (missing, duplicates) = tally(&numbers, RECORDS);
     (numbers.len(), missing, duplicates)
-}
-
-/// Waits until `topic` holds at least `count` records and stopped growing (the source is done).
-fn settled(bootstrap: &str, topic: &str, partitions: i32, count: u64) {
-    let end = || -> i64 { (0..partitions).map(|p| topic_end_offset_of(bootstrap, topic, p)).sum() };
-    let mut last = (-1, Instant::now());
-    wait_until("the source to have written every record", Duration::from_secs(300), || {
-        let now = end();
-        if now != last.0 {
-            last = (now, Instant::now());
-        }
-        now >= i64::try_from(count).unwrap() && last.1.elapsed() > Duration::from_secs(3)
-    });
-}
-
-fn topic_end_offset_of(bootstrap: &str, topic: &str, partition: i32) -> i64 {
-    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
-    consumer.fetch_watermarks(topic, partition, Duration::from_secs(10)).map(|w| w.1).unwrap_or(0)
 }
 
 #[test]

@@ -6,6 +6,8 @@
 pub mod datagen;
 #[cfg(feature = "file")]
 pub mod file;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
 
@@ -24,6 +26,10 @@ pub fn register(registry: &mut Registry) {
     datagen::register(registry);
     #[cfg(not(feature = "datagen"))]
     registry.add_disabled("io.confluent.kafka.connect.datagen.DatagenConnector", "datagen");
+    #[cfg(feature = "kafka")]
+    kafka::register(registry);
+    #[cfg(not(feature = "kafka"))]
+    registry.add_disabled("io.tributary.connect.kafka.KafkaSinkConnector", "kafka");
     #[cfg(feature = "mqtt")]
     mqtt::register(registry);
     #[cfg(not(feature = "mqtt"))]

@@ -135,7 +135,7 @@ impl Cluster {
         let child = super::tributary()
             .arg("distributed")
             .arg(&self.props[i])
-            .env("TRIBUTARY_LOG", "info")
+            .env("TRIBUTARY_LOG", std::env::var("TEST_WORKER_LOG").unwrap_or_else(|_| "info".to_owned()))
             .stdout(Stdio::null())
             .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
             .spawn()

@@ -126,6 +126,12 @@ pub trait SourceConnector: Connector {
 pub trait SinkConnector: Connector {
     /// A new, unstarted task.
     fn create_task(&self) -> Box<dyn SinkTask>;
+    /// Whether this connector's tasks, with `config`, write back to Kafka through the worker's
+    /// producer ([`SinkTaskContext::kafka`]), and how; `None` (the default) for every sink
+    /// whose target is not Kafka.
+    fn kafka_writes(&self, _config: &Props) -> Option<super::KafkaWrites> {
+        None
+    }
 }
 
 /// Reads stored source offsets.
@@ -191,6 +197,9 @@ pub struct SinkTaskContext {
     pub connector: String,
     /// Task number.
     pub task: usize,
+    /// The worker's producer, for a connector whose [`SinkConnector::kafka_writes`] says its
+    /// tasks write to Kafka.
+    pub kafka: Option<Arc<dyn super::KafkaOutput>>,
 }
 
 /// Next offset to consume, per partition: what a sink commits.

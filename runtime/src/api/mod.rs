@@ -5,6 +5,7 @@ pub mod config;
 pub mod connector;
 pub mod converter;
 pub mod error;
+pub mod kafka_output;
 pub mod record;
 pub mod schema;
 pub mod transaction;
@@ -21,6 +22,7 @@ pub use connector::{
 };
 pub use converter::{Converter, ConverterFactory, HeaderConverter, SchemaAndValue};
 pub use error::{ConnectError, ConnectResult, ErrorKind};
+pub use kafka_output::{KafkaOutput, KafkaWrites, OutputRecord};
 pub use record::{
     Header, Headers, OffsetMap, RecordMetadata, SinkRecord, SourceRecord, TopicPartition, decode_map, encode_map,
 };

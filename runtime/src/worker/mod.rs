@@ -15,6 +15,7 @@ pub mod offsets;
 pub(crate) mod producer;
 pub(crate) mod sink;
 mod sink_offsets;
+mod sink_output;
 pub(crate) mod source;
 mod status;
 mod topics;
@@ -92,6 +93,8 @@ struct TaskStages {
     boundary: Option<exactly_once::TransactionBoundary>,
     /// The connector's own offsets topic (`offsets.storage.topic`), if it has one.
     offsets_topic: Option<String>,
+    /// How a Kafka-to-Kafka sink's tasks write to Kafka.
+    kafka_writes: Option<crate::api::KafkaWrites>,
 }
 
 impl TaskStages {
@@ -122,6 +125,10 @@ impl TaskStages {
             errors: ErrorPolicy::from_config(resolved),
             boundary,
             offsets_topic: offsets::connector_topic(resolved).map(str::to_owned),
+            kafka_writes: match connector {
+                AnyConnector::Sink(c) => c.kafka_writes(resolved),
+                AnyConnector::Source(_) => None,
+            },
         })
     }
 }
@@ -333,6 +340,23 @@ impl Worker {
         stuck
     }
 
+    /// The producer of a Kafka-to-Kafka sink task: transactional, with the task's stable id,
+    /// for exactly-once writes.
+    fn sink_output(
+        &self,
+        id: &TaskId,
+        label: &str,
+        writes: crate::api::KafkaWrites,
+    ) -> ConnectResult<sink_output::SinkOutput> {
+        let mut config = kafka::producer_config(&self.config, &format!("{label}-output"));
+        if writes == crate::api::KafkaWrites::ExactlyOnce {
+            let group = self.config.props.get("group.id").map(String::as_str).unwrap_or("connect");
+            config.set("transactional.id", exactly_once::transactional_id(group, &id.connector, id.task));
+            exactly_once::apply_overrides(&mut config, &self.config);
+        }
+        sink_output::SinkOutput::new(id.clone(), &config, TaskClientContext::new(label.to_owned()), writes)
+    }
+
     /// The offset store of a source connector with `config`: the worker's, or one on the
     /// connector's own `offsets.storage.topic`.
     async fn source_offsets(&self, config: &Props) -> ConnectResult<Arc<dyn OffsetStore>> {
@@ -356,7 +380,7 @@ impl Worker {
         let ctx = TaskClientContext::new(label.clone());
         let span = tracing::info_span!("task", connector = %id.connector, task = id.task, kind = tracing::field::Empty);
         let notes = TopicNotes::new(topics);
-        let TaskStages { converters, transforms, errors, boundary, offsets_topic } = stages;
+        let TaskStages { converters, transforms, errors, boundary, offsets_topic, kafka_writes } = stages;
         let fut = match connector {
             AnyConnector::Source(c) => {
                 span.record("kind", "source");
@@ -394,6 +418,10 @@ impl Worker {
             }
             AnyConnector::Sink(c) => {
                 span.record("kind", "sink");
+                let output = match kafka_writes {
+                    Some(writes) => Some(Arc::new(self.sink_output(&id, &label, writes)?)),
+                    None => None,
+                };
                 let consumer: StreamConsumer<TaskClientContext> =
                     kafka::consumer_config(&self.config, &id.connector, &label)
                         .create_with_context(ctx)
@@ -409,6 +437,8 @@ impl Worker {
                     worker: self.config.clone(),
                     topics: notes,
                     resume: Default::default(),
+                    output,
+                    rewind: Default::default(),
                 };
                 runner.run(cancel, Started(status.clone())).boxed()
             }

@@ -81,16 +81,17 @@ impl ProducerContext for SourceProducerContext {
 /// wait ends at each event.
 const POLL_WAIT: Duration = Duration::from_secs(1);
 
-/// The producer of one source task, polled by its own thread.
-pub(crate) struct SourceProducer {
-    producer: Arc<BaseProducer<SourceProducerContext>>,
+/// The producer of one task, polled by its own thread: a source task's (with
+/// [`SourceProducerContext`]), or a Kafka-to-Kafka sink task's.
+pub(crate) struct SourceProducer<C: ProducerContext + 'static = SourceProducerContext> {
+    producer: Arc<BaseProducer<C>>,
     stop: Arc<AtomicBool>,
 }
 
-impl SourceProducer {
+impl<C: ProducerContext + 'static> SourceProducer<C> {
     /// Creates the producer and its poll thread.
-    pub(crate) fn new(config: &ClientConfig, context: SourceProducerContext) -> Result<Self, KafkaError> {
-        let producer: Arc<BaseProducer<SourceProducerContext>> = Arc::new(config.create_with_context(context)?);
+    pub(crate) fn new(config: &ClientConfig, context: C) -> Result<Self, KafkaError> {
+        let producer: Arc<BaseProducer<C>> = Arc::new(config.create_with_context(context)?);
         let stop = Arc::new(AtomicBool::new(false));
         let (polled, stopped) = (Arc::clone(&producer), Arc::clone(&stop));
         std::thread::Builder::new()
@@ -107,22 +108,22 @@ impl SourceProducer {
     }
 }
 
-impl SourceProducer {
+impl<C: ProducerContext + 'static> SourceProducer<C> {
     /// The producer itself, for blocking calls made off the async runtime (transactions).
-    pub(crate) fn shared(&self) -> Arc<BaseProducer<SourceProducerContext>> {
+    pub(crate) fn shared(&self) -> Arc<BaseProducer<C>> {
         Arc::clone(&self.producer)
     }
 }
 
-impl Deref for SourceProducer {
-    type Target = BaseProducer<SourceProducerContext>;
+impl<C: ProducerContext + 'static> Deref for SourceProducer<C> {
+    type Target = BaseProducer<C>;
 
     fn deref(&self) -> &Self::Target {
         &self.producer
     }
 }
 
-impl Drop for SourceProducer {
+impl<C: ProducerContext + 'static> Drop for SourceProducer<C> {
     fn drop(&mut self) {
         // The poll thread ends within POLL_WAIT and drops the last reference.
         self.stop.store(true, Ordering::Relaxed);

@@ -5,6 +5,11 @@
 //! on stop, so a crash re-delivers at most what was put since the last commit: at-least-once.
 //! Partitions assigned or revoked by the group reach the task as `open` / `close` before the
 //! next `put`.
+//!
+//! A Kafka-to-Kafka sink writes through the worker's producer (see `sink_output`); with
+//! exactly-once, its records and the consumed offsets commit in one transaction instead of a
+//! consumer commit, and whatever aborts a transaction rewinds the partitions to the offsets
+//! last committed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +22,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{
-    ConnectError, ConnectResult, Props, SinkOffsets, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
+    ConnectError, ConnectResult, KafkaOutput, Props, SinkOffsets, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
 };
 
 use super::TaskId;
@@ -25,6 +30,7 @@ use super::config::WorkerConfig;
 use super::converters::TaskConverters;
 use super::errors::{ErrorPolicy, Stage};
 use super::kafka::{RebalanceEvent, TaskClientContext};
+use super::sink_output::{CommitFailure, SinkOutput};
 use crate::transforms::TransformChain;
 
 /// Records handed to one `put` at most.
@@ -47,21 +53,37 @@ pub(crate) struct SinkRunner {
     /// Partitions sought to the offset their target stored: messages fetched before the seek
     /// took effect are dropped until the one at that offset arrives.
     pub(crate) resume: BTreeMap<TopicPartition, i64>,
+    /// The worker's producer, for a task that writes to Kafka.
+    pub(crate) output: Option<Arc<SinkOutput>>,
+    /// With exactly-once writes: per partition, the offset of the first record consumed since
+    /// the last commit, where the partition resumes if the open transaction aborts.
+    pub(crate) rewind: SinkOffsets,
 }
 
 impl SinkRunner {
     pub(crate) async fn run(mut self, cancel: CancellationToken, started: super::Started) -> ConnectResult<()> {
-        let ctx = SinkTaskContext { connector: self.id.connector.clone(), task: self.id.task };
+        let kafka = self.output.clone().map(|o| o as Arc<dyn KafkaOutput>);
+        let ctx = SinkTaskContext { connector: self.id.connector.clone(), task: self.id.task, kafka };
         // "starting" and "stopped" bracket the task instance's whole life (operators and the
         // rolling-restart test read them).
         tracing::info!("sink task starting");
         self.task.start(ctx, &self.props).await?;
+        if let Some(output) = &self.output {
+            output.init().await?;
+        }
         self.subscribe()?;
         started.mark();
         tracing::info!("sink task started");
         let mut current = SinkOffsets::new();
         let result = self.consume_loop(&cancel, &mut current).await;
-        let committed = if result.is_ok() { self.commit(&mut current, CommitMode::Sync).await } else { Ok(()) };
+        let committed = if result.is_ok() {
+            self.commit(&mut current, CommitMode::Sync).await
+        } else {
+            match &self.output {
+                Some(output) => output.abort().await,
+                None => Ok(()),
+            }
+        };
         let stopped = self.task.stop().await;
         tracing::info!("sink task stopped");
         result.and(committed).and(stopped)
@@ -123,7 +145,11 @@ impl SinkRunner {
                 if !batch.is_empty() {
                     self.task.put(batch).await?;
                 }
+                let exactly_once = self.output.as_ref().is_some_and(|o| o.exactly_once());
                 for (tp, next) in consumed {
+                    if exactly_once && !self.rewind.contains_key(&tp) {
+                        self.rewind.insert(tp.clone(), next - 1);
+                    }
                     let at = current.entry(tp).or_insert(next);
                     *at = (*at).max(next);
                 }
@@ -233,6 +259,17 @@ impl SinkRunner {
                     for p in &parts {
                         current.remove(p);
                         self.resume.remove(p);
+                        self.rewind.remove(p);
+                    }
+                    // The open transaction holds records of partitions that may already be
+                    // another task's: it cannot commit. The partitions kept start over from
+                    // their last committed offsets.
+                    if let Some(output) = self.output.clone().filter(|o| o.is_open() || !self.rewind.is_empty()) {
+                        output.abort().await?;
+                        tracing::info!(
+                            "partitions revoked during a transaction: aborted it; the others resume at their last committed offsets"
+                        );
+                        self.rewind(current).await?;
                     }
                 }
             }
@@ -263,11 +300,43 @@ impl SinkRunner {
         .map_err(|e| ConnectError::fatal_from("seek did not complete", e))?
     }
 
+    /// Seeks every partition consumed since the last commit back to its first record since
+    /// then (after an aborted transaction).
+    async fn rewind(&mut self, current: &mut SinkOffsets) -> ConnectResult<()> {
+        for (tp, at) in std::mem::take(&mut self.rewind) {
+            self.seek(&tp, at).await?;
+            current.insert(tp.clone(), at);
+            self.resume.insert(tp, at);
+        }
+        Ok(())
+    }
+
     async fn commit(&mut self, current: &mut SinkOffsets, mode: CommitMode) -> ConnectResult<()> {
         if current.is_empty() {
             return Ok(());
         }
+        if self.output.as_ref().is_some_and(|o| o.exactly_once() && !o.is_open()) && self.rewind.is_empty() {
+            // Nothing consumed since the last transaction: nothing to commit.
+            return Ok(());
+        }
         let offsets = self.task.pre_commit(current.clone()).await?;
+        if let Some(output) = self.output.clone() {
+            match output.commit(&offsets, self.consumer.group_metadata()).await {
+                Ok(()) if output.exactly_once() => {
+                    self.rewind.clear();
+                    return Ok(());
+                }
+                Ok(()) => {}
+                Err(CommitFailure::Aborted(e)) => {
+                    tracing::warn!(
+                        "{}; the transaction was aborted and its partitions resume at their last committed offsets",
+                        e.chain()
+                    );
+                    return self.rewind(current).await;
+                }
+                Err(CommitFailure::Fenced(e) | CommitFailure::Fatal(e)) => return Err(e),
+            }
+        }
         let mut tpl = TopicPartitionList::new();
         for (tp, off) in &offsets {
             tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*off))
