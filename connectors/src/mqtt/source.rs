@@ -77,6 +77,8 @@ pub struct MqttSourceTask {
     permits: Arc<Semaphore>,
     /// One entry per polled record, in poll order: what to acknowledge when Kafka holds it.
     owed: VecDeque<Option<(u64, QoS, u16)>>,
+    /// Messages received since start, logged at stop (how shared subscriptions spread them).
+    received: u64,
     kafka_topic: String,
     slash: char,
     key_topic: bool,
@@ -98,6 +100,7 @@ impl Default for MqttSourceTask {
             acks: None,
             permits: Arc::new(Semaphore::new(0)),
             owed: VecDeque::new(),
+            received: 0,
             kafka_topic: String::new(),
             slash: '.',
             key_topic: true,
@@ -281,6 +284,7 @@ impl SourceTask for MqttSourceTask {
                 _ => break,
             }
         }
+        self.received += batch.len() as u64;
         let mut records = Vec::with_capacity(batch.len());
         for msg in batch {
             if let Some(r) = self.take(msg).await? {
@@ -298,6 +302,7 @@ impl SourceTask for MqttSourceTask {
     }
 
     async fn stop(&mut self) -> ConnectResult<()> {
+        tracing::info!(received = self.received, "MQTT source task stopping");
         if let Some(mut conn) = self.conn.take() {
             conn.close().await;
         }
