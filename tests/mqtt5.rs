@@ -375,11 +375,7 @@ fn mqtt5_keys_are_checked_before_anything_starts() {
         ];
         pairs.extend_from_slice(extra);
         let c = write_props(&dir.path().join(format!("{name}.properties")), &pairs);
-        let out = common::tributary().arg("standalone").arg(&worker).arg(&c).output().unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(!text.contains("panicked"), "{text}");
-        assert!(!out.status.success(), "{name} was accepted:\n{text}");
-        text
+        refused(&worker, &c)
     };
     let e = run("expiry311", &[("mqtt.session.expiry.interval.seconds", "3600")]);
     assert!(
@@ -403,10 +399,36 @@ fn mqtt5_keys_are_checked_before_anything_starts() {
             ("mqtt.session.expiry.interval.seconds", "10"),
         ],
     );
-    let out = common::tributary().arg("standalone").arg(&worker).arg(&sink).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && text.contains("mqtt.session.expiry.interval.seconds is an MQTT 5 setting"),
-        "{text}"
-    );
+    let e = refused(&worker, &sink);
+    assert!(e.contains("mqtt.session.expiry.interval.seconds is an MQTT 5 setting"), "{e}");
+}
+
+/// Runs `tributary standalone worker connector`, which must exit with an error at once; its
+/// output. A worker still running after 20 s accepted the config: the test fails.
+fn refused(worker: &Path, connector: &Path) -> String {
+    let log = connector.with_extension("log");
+    let mut child = common::tributary()
+        .arg("standalone")
+        .arg(worker)
+        .arg(connector)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(status.is_some_and(|s| !s.success()), "{} was accepted ({status:?}):\n{text}", connector.display());
+    text
 }

@@ -1,6 +1,13 @@
-//! MQTT source and sink connectors (MQTT 3.1.1 over rumqttc), with the class names and keys of
-//! Confluent's MQTT connectors (`io.confluent.connect.mqtt.MqttSourceConnector`,
-//! `io.confluent.connect.mqtt.MqttSinkConnector`).
+//! MQTT source and sink connectors (MQTT 3.1.1, or MQTT 5 with `mqtt.version=5`, over
+//! rumqttc), with the class names and keys of Confluent's MQTT connectors
+//! (`io.confluent.connect.mqtt.MqttSourceConnector`, `io.confluent.connect.mqtt.MqttSinkConnector`).
+//!
+//! One code path serves both versions: `protocol.rs` wraps rumqttc's 3.1.1 and v5 clients
+//! behind one client handle and one event loop that speak in neutral messages; the driver
+//! (`client.rs`), the source and the sink do not know which version runs. MQTT 5 adds message
+//! properties, mapped to and from Kafka headers in `headers.rs` (`mqtt.user.<name>`,
+//! `mqtt.content.type`, `mqtt.correlation.data`, `mqtt.response.topic`), a session expiry
+//! interval (`mqtt.session.expiry.interval.seconds`), and shared subscriptions over tasks.
 //!
 //! Source delivery: at-least-once with QoS 1/2 and `mqtt.clean.session.enabled=false`: a
 //! message is acknowledged to the broker only once Kafka holds its record, so the broker
@@ -12,10 +19,13 @@
 //! Sink delivery: at-least-once; consumer offsets are committed only after every QoS 1/2
 //! publish before them was acknowledged (PUBACK/PUBCOMP).
 //!
-//! Tasks: filters of the form `$share/<group>/<filter>` (shared subscriptions) are given to
-//! every task, and the broker spreads messages among them; other filters are spread over the
-//! tasks, one task per filter at most, since two plain subscriptions would each get every
-//! message.
+//! Tasks, MQTT 3.1.1: filters of the form `$share/<group>/<filter>` (shared subscriptions) are
+//! given to every task, and the broker spreads messages among them; other filters are spread
+//! over the tasks, one task per filter at most, since two plain subscriptions would each get
+//! every message (extra tasks are not started, and a warning says so). MQTT 5 with
+//! `tasks.max` > 1: every task subscribes to every filter as `$share/<group>/<filter>`
+//! (`mqtt.shared.subscription.group`, default `tributary-<connector>`). Each task has its own
+//! client id (`-<task>` appended for tasks above 0).
 //!
 //! ```properties
 //! name=sensors
