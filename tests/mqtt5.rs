@@ -432,3 +432,46 @@ fn refused(worker: &Path, connector: &Path) -> String {
     assert!(status.is_some_and(|s| !s.success()), "{} was accepted ({status:?}):\n{text}", connector.display());
     text
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_expiry_keeps_messages_across_a_worker_kill() {
+    let Some((kafka, mqtt)) = env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = unique_name("e5");
+    let topic = unique_name("mqtt5-expiry");
+    create_topic(kafka, &topic, 1).await.unwrap();
+    let worker = worker_props(dir.path(), kafka, &[]);
+    let src = source_props(
+        dir.path(),
+        &format!("{topic}-c"),
+        &mqtt.url,
+        &format!("{root}/#"),
+        &topic,
+        &[("mqtt.client.id", &unique_name("expiry")), ("mqtt.session.expiry.interval.seconds", "300")],
+    );
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    w.wait_log("subscribed", Duration::from_secs(60));
+    let n = 10_000;
+    let publisher = mqtt5_client(&mqtt.url, None).await;
+    let msgs: Vec<(String, Vec<u8>, Option<PublishProperties>)> =
+        (0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("x-{i}").into_bytes(), None)).collect();
+    publisher.publish_all(msgs[..n / 2].iter().cloned()).await;
+    common::wait_until("some records in Kafka", Duration::from_secs(60), || {
+        topic_end_offset(kafka, &topic).unwrap_or(0) >= 1000
+    });
+    w.kill9();
+    // Published while the worker is down: the broker queues them in the unexpired session.
+    publisher.publish_all(msgs[n / 2..].iter().cloned()).await;
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 1);
+    w.wait_log("session_present=true", Duration::from_secs(60));
+    let (mut seen, mut counted) = (HashSet::new(), 0);
+    let got = consume(kafka, &topic, Duration::from_secs(120), |g| {
+        seen.extend(g[counted..].iter().map(|r| r.value.clone()));
+        counted = g.len();
+        seen.len() >= n
+    });
+    let distinct: HashSet<&[u8]> = got.iter().map(|g| g.value.as_slice()).collect();
+    eprintln!("{} records, {} distinct, {} duplicates", got.len(), distinct.len(), got.len() - distinct.len());
+    assert_eq!(distinct.len(), n, "messages lost across the kill:\n{}", w.log_text());
+    w.terminate(Duration::from_secs(30));
+}

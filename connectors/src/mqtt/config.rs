@@ -239,7 +239,7 @@ pub(super) fn source_config_def() -> ConfigDef {
     let key = |name: &str, kind, importance, doc: &str| ConfigKey::new(name, kind, importance, doc).group(SOURCE);
     connection_keys(ConfigDef::new(), "0")
         .define(
-            key(TOPICS, ConfigType::List, Importance::High, "MQTT topic filters to subscribe to, comma separated; + and # wildcards allowed, and MQTT 5 shared subscriptions ($share/<group>/<filter>) where the broker supports them for MQTT 3.1.1 clients (Mosquitto does). Without $share, each filter goes to one task: tasks.max above the number of filters leaves the extra tasks out.")
+            key(TOPICS, ConfigType::List, Importance::High, "MQTT topic filters to subscribe to, comma separated; + and # wildcards allowed, and shared subscriptions ($share/<group>/<filter>), with MQTT 3.1.1 where the broker supports them (Mosquitto does). MQTT 3.1.1: without $share, each filter goes to one task, and tasks.max above the number of filters leaves the extra tasks unused. MQTT 5 with tasks.max above 1: every task shares every filter (see mqtt.shared.subscription.group).")
                 .validator(Validator::custom(check_filters)),
         )
         .define(
