@@ -123,9 +123,10 @@ impl Client {
 }
 
 /// One connection's event loop and the options of every broker to fail over to.
+/// The event loops are boxed: they are large, and of different sizes.
 pub(super) enum Link {
-    V311 { eventloop: rumqttc::EventLoop, servers: Vec<MqttOptions> },
-    V5 { eventloop: mqtt5::EventLoop, servers: Vec<mqtt5::MqttOptions> },
+    V311 { eventloop: Box<rumqttc::EventLoop>, servers: Vec<MqttOptions> },
+    V5 { eventloop: Box<mqtt5::EventLoop>, servers: Vec<mqtt5::MqttOptions> },
 }
 
 /// What a connection needs beyond the settings.
@@ -150,13 +151,13 @@ impl Link {
                 let first = servers.first().cloned().ok_or_else(no_broker)?;
                 let (client, mut eventloop) = rumqttc::AsyncClient::new(first, cap);
                 eventloop.network_options.set_connection_timeout(s.connect_timeout.as_secs().max(1));
-                Ok((Client::V311(client), Link::V311 { eventloop, servers }))
+                Ok((Client::V311(client), Link::V311 { eventloop: Box::new(eventloop), servers }))
             }
             Version::V5 => {
                 let servers = s.servers.iter().map(|u| options_v5(s, u, &o)).collect::<ConnectResult<Vec<_>>>()?;
                 let first = servers.first().cloned().ok_or_else(no_broker)?;
                 let (client, eventloop) = mqtt5::AsyncClient::new(first, cap);
-                Ok((Client::V5(client), Link::V5 { eventloop, servers }))
+                Ok((Client::V5(client), Link::V5 { eventloop: Box::new(eventloop), servers }))
             }
         }
     }
