@@ -475,3 +475,33 @@ async fn session_expiry_keeps_messages_across_a_worker_kill() {
     assert_eq!(distinct.len(), n, "messages lost across the kill:\n{}", w.log_text());
     w.terminate(Duration::from_secs(30));
 }
+
+#[test]
+fn validate_endpoint_reports_mqtt5_keys_under_their_names() {
+    let mut r = tributary_runtime::Registry::new();
+    tributary_converters::register(&mut r);
+    tributary_connectors::register(&mut r);
+    let r = std::sync::Arc::new(r);
+    let plugin = r.connector("io.confluent.connect.mqtt.MqttSourceConnector").unwrap().clone();
+    let props: BTreeMap<String, String> = [
+        ("name", "v"),
+        ("connector.class", "io.confluent.connect.mqtt.MqttSourceConnector"),
+        ("mqtt.server.uri", "tcp://127.0.0.1:1883"),
+        ("mqtt.topics", "a/#"),
+        ("kafka.topic", "t"),
+        ("mqtt.session.expiry.interval.seconds", "60"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    // PUT /connector-plugins/{plugin}/config/validate answers this.
+    let infos = tributary_runtime::worker::config_infos(&r, &plugin, &props, &BTreeMap::new());
+    assert_eq!(infos["error_count"], 1, "{infos}");
+    let errors = |key: &str| {
+        infos["configs"].as_array().unwrap().iter().find(|c| c["value"]["name"] == key).unwrap()["value"]["errors"]
+            .clone()
+    };
+    let e = errors("mqtt.session.expiry.interval.seconds");
+    assert!(e[0].as_str().is_some_and(|m| m.contains("is an MQTT 5 setting: set mqtt.version=5")), "{e}");
+    assert_eq!(errors("mqtt.version"), serde_json::json!([]));
+}
