@@ -505,3 +505,16 @@ fn validate_endpoint_reports_mqtt5_keys_under_their_names() {
     assert!(e[0].as_str().is_some_and(|m| m.contains("is an MQTT 5 setting: set mqtt.version=5")), "{e}");
     assert_eq!(errors("mqtt.version"), serde_json::json!([]));
 }
+
+#[test]
+fn mqtt5_example_is_valid() {
+    let mut r = tributary_runtime::Registry::new();
+    tributary_converters::register(&mut r);
+    tributary_connectors::register(&mut r);
+    let r = std::sync::Arc::new(r);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/connectors/mqtt5-source.properties");
+    let props = tributary_runtime::properties::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let plugin = r.connector(&props["connector.class"]).unwrap().clone();
+    let infos = tributary_runtime::worker::config_infos(&r, &plugin, &props, &BTreeMap::new());
+    assert_eq!(infos["error_count"], 0, "{infos}");
+}
