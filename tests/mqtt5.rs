@@ -518,3 +518,50 @@ fn mqtt5_example_is_valid() {
     let infos = tributary_runtime::worker::config_infos(&r, &plugin, &props, &BTreeMap::new());
     assert_eq!(infos["error_count"], 0, "{infos}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn properties_round_trip_mqtt_to_kafka_to_mqtt() {
+    let Some((kafka, mqtt)) = env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = unique_name("r5");
+    let topic = unique_name("mqtt5-round");
+    create_topic(kafka, &topic, 1).await.unwrap();
+    let worker = worker_props(dir.path(), kafka, &[]);
+    let src = source_props(dir.path(), &format!("{topic}-src"), &mqtt.url, &format!("{root}/in/#"), &topic, &[]);
+    let sink = write_props(
+        &dir.path().join("sink.properties"),
+        &[
+            ("name", &format!("{topic}-sink")),
+            ("connector.class", "io.confluent.connect.mqtt.MqttSinkConnector"),
+            ("topics", &topic),
+            ("mqtt.server.uri", &mqtt.url),
+            ("mqtt.version", "5"),
+            ("mqtt.topic", &format!("{root}/out")),
+            ("mqtt.qos", "1"),
+            ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
+            ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
+        ],
+    );
+    let mut subscriber = mqtt5_client(&mqtt.url, Some(&format!("{root}/out"))).await;
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src, &sink], 0);
+    w.wait_log("subscribed", Duration::from_secs(60));
+    let sent = properties(
+        &[("trace", "abc"), ("unit", "°C"), ("trace", "def")],
+        "application/octet-stream",
+        &[255, 0, 128, 7],
+        &format!("{root}/replies"),
+    );
+    let publisher = mqtt5_client(&mqtt.url, None).await;
+    publisher.publish_all([(format!("{root}/in/x"), b"payload".to_vec(), Some(sent.clone()))]).await;
+    let Ok(Some(p)) = tokio::time::timeout(Duration::from_secs(60), subscriber.received.recv()).await else {
+        panic!("nothing came back over MQTT:\n{}", w.log_text());
+    };
+    assert_eq!(p.payload.as_ref(), b"payload");
+    let back = p.properties.expect("MQTT 5 properties");
+    assert_eq!(back.user_properties, sent.user_properties);
+    assert_eq!(back.content_type, sent.content_type);
+    assert_eq!(back.correlation_data, sent.correlation_data);
+    assert_eq!(back.response_topic, sent.response_topic);
+    let status = w.terminate(Duration::from_secs(30));
+    assert!(status.success(), "worker exited with {status}:\n{}", w.log_text());
+}
