@@ -13,16 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, MqttOptions, PubAck, PubRec, Publish,
-    QoS, Request, Subscribe, SubscribeFilter, SubscribeReasonCode, TlsConfiguration, Transport,
-};
+use rumqttc::QoS;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tributary_runtime::api::{ConnectError, ConnectResult};
 
-use super::config::{ConnectionSettings, ServerUri};
+use super::config::ConnectionSettings;
+use super::protocol::{Client, Inbound, Link, LinkError, LinkOptions, Message};
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -41,7 +39,7 @@ pub(super) struct Ack {
 pub(super) trait Handler: Send + 'static {
     /// A PUBLISH arrived under `generation`. May wait (back-pressure): the driver reads
     /// nothing more from the broker meanwhile.
-    async fn publish(&mut self, publish: Publish, generation: u64);
+    async fn publish(&mut self, message: Message, generation: u64);
     /// The broker acknowledged an outgoing QoS 1 (PUBACK) or QoS 2 (PUBCOMP) publish.
     fn acked(&mut self);
     /// A new connection (generation) started; `session_present` as in the CONNACK.
@@ -71,7 +69,7 @@ fn set_status(status: &SharedStatus, f: impl FnOnce(&mut Status)) {
 /// A running connection.
 #[derive(Debug)]
 pub(super) struct Connection {
-    pub(super) client: AsyncClient,
+    pub(super) client: Client,
     generation: Arc<AtomicU64>,
     status: SharedStatus,
     cancel: CancellationToken,
@@ -117,7 +115,7 @@ impl Connection {
 
     /// Disconnects (best effort) and stops the driver.
     pub(super) async fn close(&mut self) {
-        let _ = self.client.try_disconnect();
+        self.client.try_disconnect();
         // Give the driver a moment to send DISCONNECT, so the broker does not publish a will
         // or log an unexpected close; then stop it regardless.
         if let Some(driver) = self.driver.take() {
@@ -141,43 +139,6 @@ impl Drop for Connection {
     }
 }
 
-/// rumqttc options for one broker.
-pub(super) fn options(
-    s: &ConnectionSettings,
-    server: &ServerUri,
-    client_id: &str,
-    manual_acks: bool,
-    inflight: u16,
-) -> ConnectResult<MqttOptions> {
-    let mut o = MqttOptions::new(client_id, server.host.clone(), server.port);
-    o.set_keep_alive(s.keep_alive)
-        .set_clean_session(s.clean_session)
-        .set_manual_acks(manual_acks)
-        .set_max_packet_size(s.max_message_bytes, s.max_message_bytes)
-        .set_inflight(inflight.max(1));
-    if let Some(user) = &s.username {
-        o.set_credentials(user.clone(), s.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default());
-    }
-    if server.tls {
-        o.set_transport(tls_transport(s)?);
-    }
-    Ok(o)
-}
-
-fn read_pem(key: &str, path: &str) -> ConnectResult<Vec<u8>> {
-    std::fs::read(path).map_err(|e| ConnectError::config(key, format!("cannot read {path}: {e}")))
-}
-
-fn tls_transport(s: &ConnectionSettings) -> ConnectResult<Transport> {
-    let Some(ca_path) = &s.ca else { return Ok(Transport::tls_with_default_config()) };
-    let ca = read_pem(super::config::SSL_CA, ca_path)?;
-    let client_auth = match &s.client_cert {
-        Some((cert, key)) => Some((read_pem(super::config::SSL_CERT, cert)?, read_pem(super::config::SSL_KEY, key)?)),
-        None => None,
-    };
-    Ok(Transport::Tls(TlsConfiguration::Simple { ca, alpn: None, client_auth }))
-}
-
 /// How a task wants its connection.
 #[derive(Debug)]
 pub(super) struct Setup<'a> {
@@ -188,6 +149,8 @@ pub(super) struct Setup<'a> {
     pub(super) manual_acks: bool,
     /// Outgoing QoS 1/2 publishes awaiting acknowledgement, at most.
     pub(super) inflight: u16,
+    /// Incoming QoS 1/2 messages unacknowledged, at most (MQTT 5 receive maximum).
+    pub(super) receive_maximum: u16,
     /// Capacity of the client's request channel.
     pub(super) request_capacity: usize,
 }
@@ -200,22 +163,16 @@ pub(super) fn connect<H: Handler>(
     acks: Option<mpsc::Receiver<Ack>>,
     handler: H,
 ) -> ConnectResult<Connection> {
-    let Setup { client_id, subscriptions, manual_acks, inflight, request_capacity } = setup;
-    let mut all_options = Vec::with_capacity(settings.servers.len());
-    for server in &settings.servers {
-        all_options.push((server.to_string(), options(settings, server, client_id, manual_acks, inflight)?));
-    }
-    if all_options.is_empty() {
-        return Err(ConnectError::config(super::config::SERVER_URI, "no broker URI"));
-    }
-    let (client, mut eventloop) = AsyncClient::new(all_options[0].1.clone(), request_capacity.max(1));
-    eventloop.network_options.set_connection_timeout(settings.connect_timeout.as_secs().max(1));
+    let Setup { client_id, subscriptions, manual_acks, inflight, receive_maximum, request_capacity } = setup;
+    let options = LinkOptions { client_id, manual_acks, inflight, receive_maximum, request_capacity };
+    let (client, link) = Link::new(settings, options)?;
+    let servers: Vec<String> = settings.servers.iter().map(ToString::to_string).collect();
     let generation = Arc::new(AtomicU64::new(0));
     let status = SharedStatus::default();
     let cancel = CancellationToken::new();
     let driver = Driver {
-        eventloop,
-        servers: all_options,
+        link,
+        servers,
         current: 0,
         subscriptions,
         generation: generation.clone(),
@@ -230,8 +187,9 @@ pub(super) fn connect<H: Handler>(
 }
 
 struct Driver<H> {
-    eventloop: EventLoop,
-    servers: Vec<(String, MqttOptions)>,
+    link: Link,
+    /// `mqtt.server.uri`, for messages; `current` is the one in use.
+    servers: Vec<String>,
     current: usize,
     subscriptions: Vec<(String, QoS)>,
     generation: Arc<AtomicU64>,
@@ -251,63 +209,63 @@ impl<H: Handler> Driver<H> {
                 biased;
                 _ = cancel.cancelled() => return,
                 Some(ack) = next_ack(&mut self.acks) => {
-                    queue_ack(&mut self.eventloop, &self.generation, ack);
+                    queue_ack(&mut self.link, &self.generation, ack);
                     continue;
                 }
-                e = self.eventloop.poll() => e,
+                e = self.link.poll() => e,
             };
             match event {
-                Ok(Event::Incoming(Incoming::ConnAck(ack))) => self.on_connack(ack.session_present),
-                Ok(Event::Incoming(Incoming::Publish(p))) => {
+                Ok(Inbound::ConnAck { session_present }) => self.on_connack(session_present),
+                Ok(Inbound::Publish(m)) => {
                     let generation = self.generation.load(Ordering::Acquire);
-                    let publish = self.handler.publish(p, generation);
+                    let publish = self.handler.publish(m, generation);
                     tokio::pin!(publish);
                     loop {
                         tokio::select! {
                             biased;
                             _ = cancel.cancelled() => return,
                             _ = &mut publish => break,
-                            Some(ack) = next_ack(&mut self.acks) => queue_ack(&mut self.eventloop, &self.generation, ack),
+                            Some(ack) = next_ack(&mut self.acks) => queue_ack(&mut self.link, &self.generation, ack),
                         }
                     }
                 }
-                Ok(Event::Incoming(Incoming::PubAck(_) | Incoming::PubComp(_))) => self.handler.acked(),
-                Ok(Event::Incoming(Incoming::SubAck(ack))) => {
-                    if let Some(i) = ack.return_codes.iter().position(|c| *c == SubscribeReasonCode::Failure) {
-                        let filter = self.subscriptions.get(i).map_or("?", |(f, _)| f.as_str());
-                        let fatal = format!(
-                            "the broker refused the subscription to '{filter}' (check mqtt.topics and the broker's ACLs)"
-                        );
-                        tracing::error!("{fatal}");
-                        set_status(&self.status, |s| s.fatal = Some(fatal));
-                        return;
-                    }
+                Ok(Inbound::Acked) => self.handler.acked(),
+                Ok(Inbound::SubAck { refused: Some((i, reason)) }) => {
+                    let filter = self.subscriptions.get(i).map_or("?", |(f, _)| f.as_str());
+                    let fatal = format!(
+                        "the broker refused the subscription to '{filter}' ({reason}; check mqtt.topics and the broker's ACLs)"
+                    );
+                    tracing::error!("{fatal}");
+                    set_status(&self.status, |s| s.fatal = Some(fatal));
+                    return;
+                }
+                Ok(Inbound::SubAck { refused: None }) => {
                     tracing::info!(filters = self.subscriptions.len(), "subscribed");
                 }
-                Ok(Event::Incoming(Incoming::Disconnect)) => {
-                    tracing::warn!(broker = %self.servers[self.current].0, "the broker closed the session");
+                Ok(Inbound::Disconnect) => {
+                    tracing::warn!(broker = %self.servers[self.current], "the broker closed the session");
                 }
-                Ok(_) => {}
-                Err(ConnectionError::RequestsDone) => return,
-                Err(e) => {
-                    if let Some(fatal) = fatal_error(&e, &self.servers[self.current].0) {
-                        tracing::error!("{fatal}");
-                        set_status(&self.status, |s| s.fatal = Some(fatal));
-                        return;
-                    }
-                    set_status(&self.status, |s| s.last_error = Some(format!("{}: {e}", self.servers[self.current].0)));
+                Ok(Inbound::Other) => {}
+                Err(LinkError::Done) => return,
+                Err(LinkError::Fatal(what)) => {
+                    let fatal = format!("{} {what}", self.servers[self.current]);
+                    tracing::error!("{fatal}");
+                    set_status(&self.status, |s| s.fatal = Some(fatal));
+                    return;
+                }
+                Err(LinkError::Retry(e)) => {
+                    set_status(&self.status, |s| s.last_error = Some(format!("{}: {e}", self.servers[self.current])));
                     let delay = self.next_delay();
-                    let was = self.servers[self.current].0.clone();
-                    self.current = (self.current + 1) % self.servers.len();
-                    let next = self.servers[self.current].clone();
+                    let was = self.current;
+                    self.current = (self.current + 1) % self.servers.len().max(1);
                     tracing::warn!(
-                        broker = %was,
+                        broker = %self.servers[was],
                         error = %e,
                         retry_in_ms = delay.as_millis() as u64,
-                        next = %next.0,
+                        next = %self.servers[self.current],
                         "MQTT connection failed or lost; reconnecting"
                     );
-                    self.eventloop.mqtt_options = next.1;
+                    self.link.use_server(self.current);
                     tokio::select! {
                         biased;
                         _ = cancel.cancelled() => return,
@@ -322,17 +280,15 @@ impl<H: Handler> Driver<H> {
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         self.failures = 0;
         tracing::info!(
-            broker = %self.servers[self.current].0,
+            broker = %self.servers[self.current],
             session_present,
             generation,
             "connected to the MQTT broker"
         );
         if !session_present && !self.subscriptions.is_empty() {
-            let filters =
-                self.subscriptions.iter().map(|(f, q)| SubscribeFilter::new(f.clone(), *q)).collect::<Vec<_>>();
             // Straight into the event loop's queue, ahead of anything else: the request channel
             // may be full of acknowledgements, and this task is the one that drains it.
-            self.eventloop.pending.push_front(Request::Subscribe(Subscribe::new_many(filters)));
+            self.link.subscribe_first(&self.subscriptions);
         }
         self.handler.connected(generation, session_present);
     }
@@ -358,40 +314,9 @@ async fn next_ack(acks: &mut Option<mpsc::Receiver<Ack>>) -> Option<Ack> {
 /// to an older connection: the broker redelivers those messages (persistent session, and then
 /// the same packet id acknowledges the redelivery of a message Kafka already holds) or forgot
 /// them (clean session, where the packet id may now name another message).
-fn queue_ack(eventloop: &mut EventLoop, generation: &AtomicU64, ack: Ack) {
+fn queue_ack(link: &mut Link, generation: &AtomicU64, ack: Ack) {
     if ack.generation != generation.load(Ordering::Acquire) {
         return;
     }
-    let request = match ack.qos {
-        QoS::AtMostOnce => return,
-        QoS::AtLeastOnce => Request::PubAck(PubAck::new(ack.pkid)),
-        QoS::ExactlyOnce => Request::PubRec(PubRec::new(ack.pkid)),
-    };
-    eventloop.pending.push_back(request);
-}
-
-/// Errors that retrying cannot fix: the broker refused our credentials or client id.
-fn fatal_error(e: &ConnectionError, broker: &str) -> Option<String> {
-    let ConnectionError::ConnectionRefused(code) = e else {
-        if let ConnectionError::MqttState(rumqttc::StateError::Deserialization(
-            rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(n),
-        )) = e
-        {
-            return Some(format!(
-                "{broker} sent a message of {n} bytes, larger than mqtt.max.message.bytes allows; raise it (the broker keeps the message)"
-            ));
-        }
-        return None;
-    };
-    let why = match code {
-        ConnectReturnCode::BadUserNamePassword => "bad user name or password (check mqtt.username and mqtt.password)",
-        // Mosquitto answers a wrong password with this code too.
-        ConnectReturnCode::NotAuthorized => {
-            "not authorized: wrong user name or password, or no permission (check mqtt.username, mqtt.password and the broker's ACLs)"
-        }
-        ConnectReturnCode::BadClientId => "client id rejected (check mqtt.client.id)",
-        ConnectReturnCode::RefusedProtocolVersion => "MQTT 3.1.1 is not supported by this broker",
-        _ => return None,
-    };
-    Some(format!("{broker} refused the connection: {why}"))
+    link.ack(ack.qos, ack.pkid);
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rumqttc::QoS;
 use tributary_runtime::api::{
-    ConfigDef, ConfigErrors, ConfigKey, ConfigType, ConfigValue, Importance, Password, Props, Validator,
+    ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, ConfigValue, Importance, Password, Props, Validator,
 };
 
 use super::topic::{validate_filter, validate_topic_template};
@@ -32,10 +32,30 @@ pub(super) const MAX_UNACKED: &str = "mqtt.max.unacked.messages";
 pub(super) const MQTT_TOPIC: &str = "mqtt.topic";
 pub(super) const RETAIN: &str = "mqtt.retain.enabled";
 pub(super) const MAX_INFLIGHT: &str = "mqtt.max.inflight.messages";
+pub(super) const VERSION: &str = "mqtt.version";
+pub(super) const SESSION_EXPIRY: &str = "mqtt.session.expiry.interval.seconds";
+pub(super) const SHARED_GROUP: &str = "mqtt.shared.subscription.group";
 
 const CONNECTION: &str = "Connection";
 const SOURCE: &str = "Source";
 const SINK: &str = "Sink";
+
+/// The MQTT protocol version (`mqtt.version`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Version {
+    V311,
+    V5,
+}
+
+impl Version {
+    /// The version a config names; 3.1.1 unless `mqtt.version` is `5`.
+    pub(super) fn of(props: &Props) -> Self {
+        match props.get(VERSION).map(|v| v.trim()) {
+            Some("5") => Self::V5,
+            _ => Self::V311,
+        }
+    }
+}
 
 /// Connection settings shared by the source and the sink, typed.
 #[derive(Clone, Debug)]
@@ -53,6 +73,9 @@ pub(super) struct ConnectionSettings {
     pub(super) client_cert: Option<(String, String)>,
     pub(super) max_message_bytes: usize,
     pub(super) qos: QoS,
+    pub(super) version: Version,
+    /// MQTT 5 session expiry interval in seconds (`u32::MAX`: never); `None` with 3.1.1.
+    pub(super) session_expiry: Option<u32>,
 }
 
 /// One parsed `mqtt.server.uri` entry.
@@ -119,6 +142,24 @@ fn check_filters(v: Option<&ConfigValue>) -> Result<(), String> {
     }
 }
 
+fn check_session_expiry(v: Option<&ConfigValue>) -> Result<(), String> {
+    match v {
+        Some(ConfigValue::Long(n)) if u32::try_from(*n).is_err() => {
+            Err(format!("{n} is out of range: seconds from 0 to 4294967295 (never expires)"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_group(v: Option<&ConfigValue>) -> Result<(), String> {
+    match v {
+        Some(ConfigValue::String(s)) if s.contains(['/', '+', '#']) => {
+            Err(format!("'{s}' is not a shared subscription group name: it must not contain / + or #"))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_template(v: Option<&ConfigValue>) -> Result<(), String> {
     match v {
         Some(ConfigValue::String(s)) => validate_topic_template(s),
@@ -177,6 +218,16 @@ fn connection_keys(def: ConfigDef, default_qos: &str) -> ConfigDef {
     .define(key(SSL_CERT, ConfigType::String, Importance::Low, "PEM file of the client certificate, for brokers that require TLS client authentication (with mqtt.ssl.key.path).").default(""))
     .define(key(SSL_KEY, ConfigType::String, Importance::Low, "PEM file of the client certificate's private key.").default(""))
     .define(
+        key(VERSION, ConfigType::String, Importance::Medium, "MQTT protocol version (Tributary extension): 3.1.1, or 5 for MQTT 5 (message properties as headers, session expiry, shared subscriptions over tasks).")
+            .default("3.1.1")
+            .validator(Validator::OneOf(vec!["3.1.1", "5"])),
+    )
+    .define(
+        key(SESSION_EXPIRY, ConfigType::Long, Importance::Medium, "MQTT 5 only (Tributary extension): seconds the broker keeps the session (subscriptions and unacknowledged messages) after the connection closes, 0 to 4294967295 (never expires). Empty: never with mqtt.clean.session.enabled=false, as a 3.1.1 persistent session; 0 otherwise. Set it for a persistent session to survive a worker restart shorter than it. An error with mqtt.version=3.1.1, whose sessions last until a clean session ends them.")
+            .optional()
+            .validator(Validator::custom(check_session_expiry)),
+    )
+    .define(
         key(MAX_MESSAGE_BYTES, ConfigType::Int, Importance::Low, "Largest MQTT packet accepted or sent, in bytes (Tributary extension). A larger message makes the connection fail: the source then stops with an error naming this key, and the broker keeps the message.")
             .default("1048576")
             .validator(Validator::between(1024.0, 268435455.0)),
@@ -188,7 +239,7 @@ pub(super) fn source_config_def() -> ConfigDef {
     let key = |name: &str, kind, importance, doc: &str| ConfigKey::new(name, kind, importance, doc).group(SOURCE);
     connection_keys(ConfigDef::new(), "0")
         .define(
-            key(TOPICS, ConfigType::List, Importance::High, "MQTT topic filters to subscribe to, comma separated; + and # wildcards allowed, and MQTT 5 shared subscriptions ($share/<group>/<filter>) where the broker supports them for MQTT 3.1.1 clients (Mosquitto does). Without $share, each filter goes to one task: tasks.max above the number of filters leaves the extra tasks out.")
+            key(TOPICS, ConfigType::List, Importance::High, "MQTT topic filters to subscribe to, comma separated; + and # wildcards allowed, and shared subscriptions ($share/<group>/<filter>), with MQTT 3.1.1 where the broker supports them (Mosquitto does). MQTT 3.1.1: without $share, each filter goes to one task, and tasks.max above the number of filters leaves the extra tasks unused. MQTT 5 with tasks.max above 1: every task shares every filter (see mqtt.shared.subscription.group).")
                 .validator(Validator::custom(check_filters)),
         )
         .define(
@@ -209,6 +260,11 @@ pub(super) fn source_config_def() -> ConfigDef {
             key(PAYLOAD_FORMAT, ConfigType::String, Importance::Medium, "Record value (Tributary extension): 'bytes' for the payload as bytes (schema BYTES, for the ByteArrayConverter), 'string' for UTF-8 text (invalid UTF-8 is a data error), 'json' for JSON parsed into a schemaless value (invalid JSON is a data error: errors.tolerance decides).")
                 .default("bytes")
                 .validator(Validator::OneOfIgnoreCase(vec!["bytes", "string", "json"])),
+        )
+        .define(
+            key(SHARED_GROUP, ConfigType::String, Importance::Low, "MQTT 5 only (Tributary extension): with tasks.max above 1, every task subscribes to each filter of mqtt.topics as $share/<group>/<filter>, so the broker spreads the messages over the tasks. Empty: tributary-<connector name>. Must not contain / + or #. With mqtt.version=3.1.1 filters are not shared (write $share/... in mqtt.topics where the broker allows it) and this key is an error.")
+                .default("")
+                .validator(Validator::custom(check_group)),
         )
         .define(
             key(MAX_UNACKED, ConfigType::Int, Importance::Low, "Most QoS 1/2 messages a task holds that Kafka has not acknowledged yet (Tributary extension). When reached, the task stops reading from the broker until Kafka catches up.")
@@ -261,10 +317,22 @@ pub(super) fn connection_settings(props: &Props, def: &ConfigDef) -> Result<Conn
     if password.is_some() && username.is_none() {
         return Err(ConfigErrors::single(USERNAME, "mqtt.password is set but mqtt.username is empty"));
     }
+    let cross = cross_check(props);
+    if !cross.is_empty() {
+        return Err(ConfigErrors(cross));
+    }
+    let version = Version::of(props);
+    let clean_session = c.bool(CLEAN_SESSION);
+    let session_expiry = match (version, c.long(SESSION_EXPIRY)) {
+        (Version::V311, _) => None,
+        (Version::V5, Some(n)) => Some(u32::try_from(n).unwrap_or(u32::MAX)),
+        (Version::V5, None) if clean_session => Some(0),
+        (Version::V5, None) => Some(u32::MAX),
+    };
     Ok(ConnectionSettings {
         servers,
         client_id: c.string(CLIENT_ID),
-        clean_session: c.bool(CLEAN_SESSION),
+        clean_session,
         username,
         password,
         keep_alive: Duration::from_secs(c.long(KEEPALIVE).unwrap_or(60).max(5) as u64),
@@ -273,7 +341,32 @@ pub(super) fn connection_settings(props: &Props, def: &ConfigDef) -> Result<Conn
         client_cert,
         max_message_bytes: c.long(MAX_MESSAGE_BYTES).unwrap_or(1 << 20).max(1024) as usize,
         qos,
+        version,
+        session_expiry,
     })
+}
+
+/// Whether `key` is given a non-empty value.
+fn is_set(props: &Props, key: &str) -> bool {
+    props.get(key).is_some_and(|v| !v.trim().is_empty())
+}
+
+/// Checks across keys: the MQTT 5 settings need `mqtt.version=5`.
+pub(super) fn cross_check(props: &Props) -> Vec<ConfigError> {
+    if Version::of(props) == Version::V5 {
+        return Vec::new();
+    }
+    [
+        (SESSION_EXPIRY, "MQTT 3.1.1 sessions last until a clean session ends them"),
+        (SHARED_GROUP, "with MQTT 3.1.1 filters are not shared; write $share/<group>/<filter> in mqtt.topics instead"),
+    ]
+    .into_iter()
+    .filter(|(key, _)| is_set(props, key))
+    .map(|(key, why)| ConfigError {
+        key: key.to_owned(),
+        message: format!("{key} is an MQTT 5 setting: set mqtt.version=5, or remove it ({why})"),
+    })
+    .collect()
 }
 
 /// The client id of task `task` of `connector`.

@@ -1,6 +1,13 @@
-//! MQTT source and sink connectors (MQTT 3.1.1 over rumqttc), with the class names and keys of
-//! Confluent's MQTT connectors (`io.confluent.connect.mqtt.MqttSourceConnector`,
-//! `io.confluent.connect.mqtt.MqttSinkConnector`).
+//! MQTT source and sink connectors (MQTT 3.1.1, or MQTT 5 with `mqtt.version=5`, over
+//! rumqttc), with the class names and keys of Confluent's MQTT connectors
+//! (`io.confluent.connect.mqtt.MqttSourceConnector`, `io.confluent.connect.mqtt.MqttSinkConnector`).
+//!
+//! One code path serves both versions: `protocol.rs` wraps rumqttc's 3.1.1 and v5 clients
+//! behind one client handle and one event loop that speak in neutral messages; the driver
+//! (`client.rs`), the source and the sink do not know which version runs. MQTT 5 adds message
+//! properties, mapped to and from Kafka headers in `headers.rs` (`mqtt.user.<name>`,
+//! `mqtt.content.type`, `mqtt.correlation.data`, `mqtt.response.topic`), a session expiry
+//! interval (`mqtt.session.expiry.interval.seconds`), and shared subscriptions over tasks.
 //!
 //! Source delivery: at-least-once with QoS 1/2 and `mqtt.clean.session.enabled=false`: a
 //! message is acknowledged to the broker only once Kafka holds its record, so the broker
@@ -12,10 +19,13 @@
 //! Sink delivery: at-least-once; consumer offsets are committed only after every QoS 1/2
 //! publish before them was acknowledged (PUBACK/PUBCOMP).
 //!
-//! Tasks: filters of the form `$share/<group>/<filter>` (shared subscriptions) are given to
-//! every task, and the broker spreads messages among them; other filters are spread over the
-//! tasks, one task per filter at most, since two plain subscriptions would each get every
-//! message.
+//! Tasks, MQTT 3.1.1: filters of the form `$share/<group>/<filter>` (shared subscriptions) are
+//! given to every task, and the broker spreads messages among them; other filters are spread
+//! over the tasks, one task per filter at most, since two plain subscriptions would each get
+//! every message (extra tasks are not started, and a warning says so). MQTT 5 with
+//! `tasks.max` > 1: every task subscribes to every filter as `$share/<group>/<filter>`
+//! (`mqtt.shared.subscription.group`, default `tributary-<connector>`). Each task has its own
+//! client id (`-<task>` appended for tasks above 0).
 //!
 //! ```properties
 //! name=sensors
@@ -30,14 +40,17 @@
 
 mod client;
 mod config;
+mod headers;
 mod payload;
+mod protocol;
 mod sink;
 mod source;
 mod topic;
 
 use async_trait::async_trait;
 use tributary_runtime::api::{
-    ConfigDef, ConnectResult, Connector, OffsetMap, Props, SinkConnector, SinkTask, SourceConnector, SourceTask,
+    ConfigDef, ConfigError, ConnectResult, Connector, OffsetMap, Props, SinkConnector, SinkTask, SourceConnector,
+    SourceTask,
 };
 use tributary_runtime::plugins::{AnyConnector, ConnectorKind, ConnectorPlugin, Registry};
 
@@ -51,7 +64,7 @@ pub struct MqttSourceConnector {
 }
 
 /// Splits `filters` over at most `max_tasks` tasks: shared subscriptions go to every task,
-/// other filters round-robin, one task per filter at most.
+/// other filters round-robin, one task per filter at most (MQTT 3.1.1).
 fn split_filters(filters: &[String], max_tasks: usize) -> Vec<Vec<String>> {
     let (shared, plain): (Vec<&String>, Vec<&String>) = filters.iter().partition(|f| topic::is_shared(f));
     let tasks = if shared.is_empty() { plain.len().min(max_tasks) } else { max_tasks }.max(1);
@@ -60,6 +73,25 @@ fn split_filters(filters: &[String], max_tasks: usize) -> Vec<Vec<String>> {
         out[i % tasks].push((*f).clone());
     }
     out
+}
+
+/// MQTT 5: `max_tasks` tasks, each subscribing to every filter as `$share/<group>/<filter>`
+/// (filters already shared are kept), so the broker spreads the messages over them; one task
+/// keeps its filters as they are.
+fn share_filters(filters: &[String], max_tasks: usize, group: &str) -> Vec<Vec<String>> {
+    if max_tasks <= 1 {
+        return vec![filters.to_vec()];
+    }
+    let shared: Vec<String> =
+        filters.iter().map(|f| if topic::is_shared(f) { f.clone() } else { format!("$share/{group}/{f}") }).collect();
+    vec![shared; max_tasks]
+}
+
+/// The default shared subscription group of a connector: `tributary-<name>`, with the
+/// characters a group name may not hold (`/ + #`) replaced by `_`.
+fn default_group(connector: &str) -> String {
+    let name: String = connector.chars().map(|c| if matches!(c, '/' | '+' | '#') { '_' } else { c }).collect();
+    format!("tributary-{name}")
 }
 
 #[async_trait]
@@ -73,17 +105,33 @@ impl Connector for MqttSourceConnector {
         self.props = props.clone();
         Ok(())
     }
+    fn validate(&self, props: &Props) -> Vec<ConfigError> {
+        config::cross_check(props)
+    }
     fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
         let c = config::source_config_def().parse(&self.props)?;
         let filters = c.list(config::TOPICS);
-        let split = split_filters(&filters, max_tasks.max(1));
+        let max_tasks = max_tasks.max(1);
+        let split = if config::Version::of(&self.props) == config::Version::V5 {
+            let group = match c.string(config::SHARED_GROUP) {
+                g if g.trim().is_empty() => default_group(self.props.get("name").map_or("", String::as_str)),
+                g => g,
+            };
+            if max_tasks > 1 {
+                tracing::info!(tasks = max_tasks, group, "MQTT 5: every task subscribes to $share/{group}/<filter>");
+            }
+            share_filters(&filters, max_tasks, &group)
+        } else {
+            split_filters(&filters, max_tasks)
+        };
         if split.len() < max_tasks {
             tracing::warn!(
                 tasks_max = max_tasks,
                 tasks = split.len(),
-                "mqtt.topics has {} filters without $share/: one task per filter, so only {} tasks run; use shared subscriptions ($share/<group>/<filter>) to spread one filter over several tasks",
+                "mqtt.topics has {} filters without $share/ and MQTT 3.1.1 gives each filter to one task, so only {} tasks run and the other {} are not used; set mqtt.version=5 to share every filter over tasks.max tasks, or use shared subscriptions ($share/<group>/<filter>) where the broker allows them",
                 filters.len(),
-                split.len()
+                split.len(),
+                max_tasks - split.len()
             );
         }
         Ok(split
@@ -117,6 +165,9 @@ pub struct MqttSinkConnector {
 impl Connector for MqttSinkConnector {
     fn config_def(&self) -> ConfigDef {
         config::sink_config_def()
+    }
+    fn validate(&self, props: &Props) -> Vec<ConfigError> {
+        config::cross_check(props)
     }
     async fn start(&mut self, props: &Props) -> ConnectResult<()> {
         let def = config::sink_config_def();

@@ -13,13 +13,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rumqttc::{Publish, QoS};
+use rumqttc::QoS;
 use tokio::sync::Notify;
 use tributary_runtime::api::{ConnectError, ConnectResult, Props, SinkOffsets, SinkRecord, SinkTask, SinkTaskContext};
 
 use super::client::{Connection, Handler, Setup, connect};
-use super::config;
+use super::config::{self, Version};
+use super::headers;
 use super::payload::value_to_payload;
+use super::protocol::Message;
 use super::topic::render_sink_topic;
 
 /// How long `flush` waits for acknowledgements before reporting a retriable error.
@@ -41,7 +43,7 @@ struct SinkHandler {
 
 #[async_trait]
 impl Handler for SinkHandler {
-    async fn publish(&mut self, _publish: Publish, _generation: u64) {}
+    async fn publish(&mut self, _message: Message, _generation: u64) {}
     fn acked(&mut self) {
         self.acks.acked.fetch_add(1, Ordering::AcqRel);
         self.acks.notify.notify_waiters();
@@ -64,6 +66,8 @@ pub struct MqttSinkTask {
     template: String,
     qos: Option<QoS>,
     retain: bool,
+    /// MQTT 5: publish the properties the record's headers carry.
+    properties: bool,
 }
 
 impl MqttSinkTask {
@@ -96,10 +100,18 @@ impl SinkTask for MqttSinkTask {
         self.template = c.string(config::MQTT_TOPIC);
         self.qos = Some(settings.qos);
         self.retain = c.bool(config::RETAIN);
+        self.properties = settings.version == Version::V5;
         let inflight = c.long(config::MAX_INFLIGHT).unwrap_or(1000).clamp(1, 65535) as u16;
         let client_id = config::client_id(&settings.client_id, &ctx.connector, ctx.task);
         let uris = c.list(config::SERVER_URI).join(",");
-        tracing::info!(client_id, brokers = %uris, qos = settings.qos as u8, "MQTT sink connecting");
+        tracing::info!(
+            client_id,
+            brokers = %uris,
+            qos = settings.qos as u8,
+            version = ?settings.version,
+            session_expiry_s = settings.session_expiry,
+            "MQTT sink connecting"
+        );
         self.acks = Arc::new(Acks::default());
         let handler = SinkHandler { acks: self.acks.clone() };
         let setup = Setup {
@@ -107,6 +119,7 @@ impl SinkTask for MqttSinkTask {
             subscriptions: Vec::new(),
             manual_acks: false,
             inflight,
+            receive_maximum: u16::MAX,
             request_capacity: usize::from(inflight),
         };
         let conn = connect(&settings, setup, None, handler)?;
@@ -121,11 +134,12 @@ impl SinkTask for MqttSinkTask {
         for record in records {
             let topic = render_sink_topic(&self.template, &record)?;
             let payload = value_to_payload(&record.value)?;
+            let properties = if self.properties { headers::properties(&record)? } else { None };
             let conn = self.check()?;
             conn.client
-                .publish(topic, qos, self.retain, payload)
+                .publish(topic, qos, self.retain, payload, properties)
                 .await
-                .map_err(|e| ConnectError::fatal_from("the MQTT client stopped", e))?;
+                .map_err(|e| ConnectError::fatal(format!("the MQTT client stopped: {e}")))?;
             if qos != QoS::AtMostOnce {
                 self.sent += 1;
             }

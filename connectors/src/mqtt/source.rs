@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rumqttc::{Publish, QoS};
+use rumqttc::QoS;
 use tokio::sync::{Semaphore, mpsc};
 use tributary_runtime::api::{
     ConnectError, ConnectResult, OffsetMap, Props, RecordMetadata, Schema, SchemaType, SourceRecord, SourceTask,
@@ -25,7 +25,9 @@ use tributary_runtime::api::{
 
 use super::client::{Ack, Connection, Handler, Setup, connect};
 use super::config::{self, ConnectionSettings};
+use super::headers;
 use super::payload::json_to_value;
+use super::protocol::Message;
 use super::topic;
 
 const BATCH: usize = 1000;
@@ -42,7 +44,7 @@ enum Format {
 
 /// A received message and the generation of the connection it came on.
 struct Msg {
-    publish: Publish,
+    publish: Message,
     generation: u64,
 }
 
@@ -53,7 +55,7 @@ struct SourceHandler {
 
 #[async_trait]
 impl Handler for SourceHandler {
-    async fn publish(&mut self, publish: Publish, generation: u64) {
+    async fn publish(&mut self, publish: Message, generation: u64) {
         if publish.qos != QoS::AtMostOnce {
             match self.permits.acquire().await {
                 // Given back in commit_record.
@@ -75,6 +77,8 @@ pub struct MqttSourceTask {
     permits: Arc<Semaphore>,
     /// One entry per polled record, in poll order: what to acknowledge when Kafka holds it.
     owed: VecDeque<Option<(u64, QoS, u16)>>,
+    /// Messages received since start, logged at stop (how shared subscriptions spread them).
+    received: u64,
     kafka_topic: String,
     slash: char,
     key_topic: bool,
@@ -96,6 +100,7 @@ impl Default for MqttSourceTask {
             acks: None,
             permits: Arc::new(Semaphore::new(0)),
             owed: VecDeque::new(),
+            received: 0,
             kafka_topic: String::new(),
             slash: '.',
             key_topic: true,
@@ -124,7 +129,7 @@ impl MqttSourceTask {
         t
     }
 
-    fn value(&self, publish: &Publish) -> ConnectResult<(Option<Arc<Schema>>, Value)> {
+    fn value(&self, publish: &Message) -> ConnectResult<(Option<Arc<Schema>>, Value)> {
         match self.format {
             Format::Bytes => Ok((Some(self.bytes_schema.clone()), Value::Bytes(publish.payload.to_vec()))),
             Format::String => match std::str::from_utf8(&publish.payload) {
@@ -150,7 +155,7 @@ impl MqttSourceTask {
         }
     }
 
-    fn record(&mut self, publish: &Publish) -> ConnectResult<SourceRecord> {
+    fn record(&mut self, publish: &Message) -> ConnectResult<SourceRecord> {
         let (value_schema, value) = self.value(publish)?;
         let kafka_topic = self.kafka_topic_for(&publish.topic);
         let mut r = SourceRecord::new(self.partition.clone(), OffsetMap::new(), kafka_topic, value_schema, value);
@@ -158,10 +163,13 @@ impl MqttSourceTask {
             r = r.with_key(Some(self.string_schema.clone()), Value::String(publish.topic.clone()));
         }
         let qos = publish.qos as u8;
-        r.headers.add("mqtt.topic", Some(self.string_schema.clone()), Value::String(publish.topic.clone()));
-        r.headers.add("mqtt.qos", Some(self.int_schema.clone()), Value::Int32(i32::from(qos)));
-        r.headers.add("mqtt.retained", Some(self.bool_schema.clone()), Value::Boolean(publish.retain));
-        r.headers.add("mqtt.message.id", Some(self.int_schema.clone()), Value::Int32(i32::from(publish.pkid)));
+        r.headers.add(headers::TOPIC, Some(self.string_schema.clone()), Value::String(publish.topic.clone()));
+        r.headers.add(headers::QOS, Some(self.int_schema.clone()), Value::Int32(i32::from(qos)));
+        r.headers.add(headers::RETAINED, Some(self.bool_schema.clone()), Value::Boolean(publish.retain));
+        r.headers.add(headers::MESSAGE_ID, Some(self.int_schema.clone()), Value::Int32(i32::from(publish.pkid)));
+        if let Some(p) = &publish.properties {
+            headers::add_properties(&mut r.headers, p, &self.string_schema, &self.bytes_schema);
+        }
         Ok(r)
     }
 
@@ -230,6 +238,8 @@ impl SourceTask for MqttSourceTask {
             filters = ?filters.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
             qos = settings.qos as u8,
             clean_session = settings.clean_session,
+            version = ?settings.version,
+            session_expiry_s = settings.session_expiry,
             "MQTT source connecting"
         );
         if settings.qos != QoS::AtMostOnce && settings.clean_session {
@@ -245,6 +255,7 @@ impl SourceTask for MqttSourceTask {
             subscriptions: filters,
             manual_acks: true,
             inflight: 100,
+            receive_maximum: u16::try_from(max_unacked).unwrap_or(u16::MAX),
             request_capacity: 16,
         };
         let conn = connect(&settings, setup, Some(ack_rx), handler)?;
@@ -273,6 +284,7 @@ impl SourceTask for MqttSourceTask {
                 _ => break,
             }
         }
+        self.received += batch.len() as u64;
         let mut records = Vec::with_capacity(batch.len());
         for msg in batch {
             if let Some(r) = self.take(msg).await? {
@@ -290,6 +302,7 @@ impl SourceTask for MqttSourceTask {
     }
 
     async fn stop(&mut self) -> ConnectResult<()> {
+        tracing::info!(received = self.received, "MQTT source task stopping");
         if let Some(mut conn) = self.conn.take() {
             conn.close().await;
         }

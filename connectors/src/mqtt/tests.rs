@@ -3,8 +3,9 @@ use std::collections::BTreeMap;
 use tributary_runtime::api::{Headers, SinkRecord, Value};
 
 use super::config::{self, parse_server_uri, source_config_def};
-use super::split_filters;
+use super::protocol::Properties;
 use super::topic::{kafka_topic, render_sink_topic, validate_filter};
+use super::{default_group, headers, share_filters, split_filters};
 
 fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
@@ -131,4 +132,93 @@ fn client_ids_are_stable_and_distinct_per_task() {
     assert_eq!(config::client_id("", "conn", 2), "tributary-conn-2");
     assert_eq!(config::client_id("dev", "conn", 0), "dev");
     assert_eq!(config::client_id("dev", "conn", 1), "dev-1");
+}
+
+#[test]
+fn mqtt5_shares_every_filter_over_every_task() {
+    let f = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let shared = f(&["$share/g/a/#", "$share/own/b"]);
+    assert_eq!(share_filters(&f(&["a/#", "$share/own/b"]), 2, "g"), vec![shared.clone(), shared]);
+    assert_eq!(share_filters(&f(&["a/#"]), 1, "g"), vec![f(&["a/#"])]);
+    assert_eq!(default_group("my/conn+#"), "tributary-my_conn__");
+}
+
+fn errors_of(pairs: &[(&str, &str)]) -> String {
+    let p = props(pairs);
+    let mut all = config::cross_check(&p).into_iter().map(|e| format!("{}: {}", e.key, e.message)).collect::<Vec<_>>();
+    if let Err(e) = source_config_def().parse(&p) {
+        all.push(e.to_string());
+    }
+    all.join("; ")
+}
+
+#[test]
+fn mqtt5_settings_need_mqtt5() {
+    let base = [("mqtt.server.uri", "tcp://h:1883"), ("mqtt.topics", "a"), ("kafka.topic", "t")];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        errors_of(&v)
+    };
+    let e = with(&[("mqtt.session.expiry.interval.seconds", "3600")]);
+    assert!(e.contains("mqtt.session.expiry.interval.seconds is an MQTT 5 setting: set mqtt.version=5"), "{e}");
+    let e = with(&[("mqtt.version", "3.1.1"), ("mqtt.shared.subscription.group", "g")]);
+    assert!(e.contains("mqtt.shared.subscription.group is an MQTT 5 setting"), "{e}");
+    let e = with(&[("mqtt.version", "4")]);
+    assert!(e.contains("mqtt.version") && e.contains("3.1.1, 5"), "{e}");
+    let e = with(&[("mqtt.version", "5"), ("mqtt.session.expiry.interval.seconds", "4294967296")]);
+    assert!(e.contains("mqtt.session.expiry.interval.seconds") && e.contains("out of range"), "{e}");
+    let e = with(&[("mqtt.version", "5"), ("mqtt.shared.subscription.group", "a/b")]);
+    assert!(e.contains("mqtt.shared.subscription.group") && e.contains("/ + or #"), "{e}");
+    assert_eq!(with(&[("mqtt.version", "5"), ("mqtt.session.expiry.interval.seconds", "0")]), "");
+}
+
+#[test]
+fn mqtt5_session_expiry_defaults_follow_clean_session() {
+    let def = source_config_def();
+    let base = [("mqtt.server.uri", "tcp://h:1883"), ("mqtt.topics", "a"), ("kafka.topic", "t"), ("mqtt.version", "5")];
+    let expiry = |extra: &[(&'static str, &'static str)]| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        config::connection_settings(&props(&v), &def).unwrap().session_expiry
+    };
+    assert_eq!(expiry(&[]), Some(0));
+    assert_eq!(expiry(&[("mqtt.clean.session.enabled", "false")]), Some(u32::MAX));
+    assert_eq!(
+        expiry(&[("mqtt.clean.session.enabled", "false"), ("mqtt.session.expiry.interval.seconds", "60")]),
+        Some(60)
+    );
+}
+
+#[test]
+fn mqtt5_properties_round_trip_through_headers() {
+    use tributary_runtime::api::{Schema, SchemaType};
+    let p = Properties {
+        user: vec![("a".into(), "1".into()), ("a".into(), "2".into()), ("mqtt.qos".into(), "x".into())],
+        content_type: Some("application/json".into()),
+        correlation_data: Some(vec![0u8, 255, 7].into()),
+        response_topic: Some("replies/1".into()),
+    };
+    let mut record = sink_record(Value::Null);
+    let (s, b) = (Schema::primitive(SchemaType::String), Schema::primitive(SchemaType::Bytes));
+    headers::add_properties(&mut record.headers, &p, &s, &b);
+    let names: Vec<&str> = record.headers.iter().map(|h| h.key.as_ref()).collect();
+    assert_eq!(
+        names,
+        [
+            "device",
+            "mqtt.user.a",
+            "mqtt.user.a",
+            "mqtt.user.mqtt.qos",
+            "mqtt.content.type",
+            "mqtt.correlation.data",
+            "mqtt.response.topic"
+        ]
+    );
+    assert_eq!(headers::properties(&record).unwrap(), Some(p));
+    assert_eq!(headers::properties(&sink_record(Value::Null)).unwrap(), None);
+    let mut bad = sink_record(Value::Null);
+    bad.headers.add_string("mqtt.response.topic", "replies/#");
+    let e = headers::properties(&bad).unwrap_err();
+    assert!(e.to_string().contains("mqtt.response.topic") && e.to_string().contains("cmds-0@5"), "{e}");
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::config::ConfigDef;
+use super::config::{ConfigDef, ConfigError};
 use super::error::ConnectResult;
 use super::record::{OffsetMap, RecordMetadata, SinkRecord, SourceRecord, TopicPartition};
 
@@ -87,6 +87,14 @@ pub trait Connector: Send + Sync {
     }
     /// Every key the connector reads.
     fn config_def(&self) -> ConfigDef;
+    /// Checks across keys that the per-key validators of [`Connector::config_def`] cannot
+    /// make (one key only valid with a given value of another), each error naming the key to
+    /// change. Run with the ConfigDef's checks, before anything starts, and in
+    /// `PUT /connector-plugins/{plugin}/config/validate`. Kafka Connect's `Connector.validate`.
+    fn validate(&self, props: &Props) -> Vec<ConfigError> {
+        let _ = props;
+        Vec::new()
+    }
     /// Starts the connector with its configuration (already checked against `config_def`).
     async fn start(&mut self, props: &Props) -> ConnectResult<()>;
     /// At most `max_tasks` task configurations.

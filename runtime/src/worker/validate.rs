@@ -44,6 +44,8 @@ pub(super) struct Checked {
     pub(super) props: Props,
     pub(super) extra: Vec<ConfigError>,
     pub(super) plugin_def: ConfigDef,
+    /// The connector's own checks across its keys ([`crate::api::Connector::validate`]).
+    pub(super) cross: Vec<ConfigError>,
     pub(super) converters: Vec<(String, ConfigDef)>,
 }
 
@@ -320,12 +322,12 @@ pub(super) fn check(registry: &Arc<Registry>, plugin: &ConnectorPlugin, props: &
             converters.push((name.to_owned(), converter_def));
         }
     }
-    let plugin_def = match (plugin.factory)() {
-        AnyConnector::Source(c) => c.config_def(),
-        AnyConnector::Sink(c) => c.config_def(),
+    let (plugin_def, cross) = match (plugin.factory)() {
+        AnyConnector::Source(c) => (c.config_def(), c.validate(&props)),
+        AnyConnector::Sink(c) => (c.config_def(), c.validate(&props)),
     };
     let extra = extra_errors(plugin, &props, defaults);
-    Checked { def, props, extra, plugin_def, converters }
+    Checked { def, props, extra, plugin_def, cross, converters }
 }
 
 impl Checked {
@@ -338,6 +340,7 @@ impl Checked {
         if let Err(e) = self.plugin_def.parse(&self.props) {
             errors.extend(e.0);
         }
+        errors.extend(self.cross.iter().cloned());
         for (prefix, def) in &self.converters {
             if let Err(e) = def.parse(&converter_props(&self.props, prefix)) {
                 errors.extend(e.0.into_iter().map(|e| ConfigError { key: format!("{prefix}.{}", e.key), ..e }));

@@ -29,6 +29,7 @@ pub fn config_infos(registry: &Arc<Registry>, plugin: &ConnectorPlugin, props: &
     for part in parts {
         merge(&mut infos, part);
     }
+    add_errors(&mut infos, &checked.cross);
     infos
 }
 

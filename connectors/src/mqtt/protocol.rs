@@ -1,0 +1,411 @@
+//! The protocol-specific layer: rumqttc's MQTT 3.1.1 client (`rumqttc`) and MQTT 5 client
+//! (`rumqttc::v5`) behind one client handle ([`Client`]) and one event loop ([`Link`]) that
+//! speak in protocol-neutral terms ([`Message`], [`Inbound`], [`LinkError`]).
+//!
+//! Everything above this file (the driver in `client.rs`, the source and the sink) is the same
+//! for both versions; MQTT 5 only adds [`Properties`] to messages, a session expiry interval
+//! and a receive maximum to the CONNECT.
+
+use bytes::Bytes;
+use rumqttc::v5 as mqtt5;
+use rumqttc::v5::mqttbytes::v5 as packets5;
+use rumqttc::{ConnectReturnCode, ConnectionError, MqttOptions, QoS, SubscribeReasonCode, TlsConfiguration, Transport};
+use tributary_runtime::api::{ConnectError, ConnectResult};
+
+use super::config::{ConnectionSettings, ServerUri, Version};
+
+/// The MQTT 5 properties of a PUBLISH that Tributary maps to and from Kafka headers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Properties {
+    /// User properties, in order; names may repeat.
+    pub(super) user: Vec<(String, String)>,
+    pub(super) content_type: Option<String>,
+    pub(super) correlation_data: Option<Bytes>,
+    pub(super) response_topic: Option<String>,
+}
+
+impl Properties {
+    fn from_v5(p: packets5::PublishProperties) -> Self {
+        Self {
+            user: p.user_properties,
+            content_type: p.content_type,
+            correlation_data: p.correlation_data,
+            response_topic: p.response_topic,
+        }
+    }
+
+    fn into_v5(self) -> packets5::PublishProperties {
+        packets5::PublishProperties {
+            user_properties: self.user,
+            content_type: self.content_type,
+            correlation_data: self.correlation_data,
+            response_topic: self.response_topic,
+            ..Default::default()
+        }
+    }
+}
+
+/// A received PUBLISH, whatever the protocol version.
+#[derive(Clone, Debug)]
+pub(super) struct Message {
+    pub(super) topic: String,
+    pub(super) payload: Bytes,
+    pub(super) qos: QoS,
+    pub(super) retain: bool,
+    pub(super) pkid: u16,
+    /// MQTT 5 properties; `None` with 3.1.1 or when the message has none.
+    pub(super) properties: Option<Properties>,
+}
+
+/// What the broker sent, as the driver needs it.
+#[derive(Debug)]
+pub(super) enum Inbound {
+    ConnAck {
+        session_present: bool,
+    },
+    Publish(Message),
+    /// PUBACK or PUBCOMP of an outgoing QoS 1/2 publish.
+    Acked,
+    /// A SUBACK; `refused` is the index and reason of the first refused filter.
+    SubAck {
+        refused: Option<(usize, String)>,
+    },
+    Disconnect,
+    Other,
+}
+
+/// Why polling failed.
+#[derive(Debug)]
+pub(super) enum LinkError {
+    /// The client was dropped: stop.
+    Done,
+    /// Retrying cannot help (credentials, client id, oversized message); what the broker did,
+    /// as a sentence to put after the broker's name.
+    Fatal(String),
+    /// Reconnect, after a back-off.
+    Retry(String),
+}
+
+/// The client handle tasks publish and disconnect through.
+#[derive(Clone, Debug)]
+pub(super) enum Client {
+    V311(rumqttc::AsyncClient),
+    V5(mqtt5::AsyncClient),
+}
+
+impl Client {
+    /// Publishes (waits when the request channel is full). `properties` are dropped with 3.1.1.
+    pub(super) async fn publish(
+        &self,
+        topic: String,
+        qos: QoS,
+        retain: bool,
+        payload: Vec<u8>,
+        properties: Option<Properties>,
+    ) -> Result<(), String> {
+        match self {
+            Self::V311(c) => c.publish(topic, qos, retain, payload).await.map_err(|e| e.to_string()),
+            Self::V5(c) => match properties {
+                Some(p) => c.publish_with_properties(topic, qos5(qos), retain, payload, p.into_v5()).await,
+                None => c.publish(topic, qos5(qos), retain, payload).await,
+            }
+            .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Asks the event loop to send DISCONNECT, without waiting.
+    pub(super) fn try_disconnect(&self) {
+        let _ = match self {
+            Self::V311(c) => c.try_disconnect().map_err(|_| ()),
+            Self::V5(c) => c.try_disconnect().map_err(|_| ()),
+        };
+    }
+}
+
+/// One connection's event loop and the options of every broker to fail over to.
+/// The event loops are boxed: they are large, and of different sizes.
+pub(super) enum Link {
+    V311 { eventloop: Box<rumqttc::EventLoop>, servers: Vec<MqttOptions> },
+    V5 { eventloop: Box<mqtt5::EventLoop>, servers: Vec<mqtt5::MqttOptions> },
+}
+
+/// What a connection needs beyond the settings.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct LinkOptions<'a> {
+    pub(super) client_id: &'a str,
+    pub(super) manual_acks: bool,
+    /// Outgoing QoS 1/2 publishes awaiting acknowledgement, at most.
+    pub(super) inflight: u16,
+    /// Incoming QoS 1/2 messages unacknowledged, at most (MQTT 5 receive maximum).
+    pub(super) receive_maximum: u16,
+    pub(super) request_capacity: usize,
+}
+
+impl Link {
+    /// A client and its event loop, connected to the first broker once polled.
+    pub(super) fn new(s: &ConnectionSettings, o: LinkOptions<'_>) -> ConnectResult<(Client, Link)> {
+        let cap = o.request_capacity.max(1);
+        match s.version {
+            Version::V311 => {
+                let servers = s.servers.iter().map(|u| options_v311(s, u, &o)).collect::<ConnectResult<Vec<_>>>()?;
+                let first = servers.first().cloned().ok_or_else(no_broker)?;
+                let (client, mut eventloop) = rumqttc::AsyncClient::new(first, cap);
+                eventloop.network_options.set_connection_timeout(s.connect_timeout.as_secs().max(1));
+                Ok((Client::V311(client), Link::V311 { eventloop: Box::new(eventloop), servers }))
+            }
+            Version::V5 => {
+                let servers = s.servers.iter().map(|u| options_v5(s, u, &o)).collect::<ConnectResult<Vec<_>>>()?;
+                let first = servers.first().cloned().ok_or_else(no_broker)?;
+                let (client, eventloop) = mqtt5::AsyncClient::new(first, cap);
+                Ok((Client::V5(client), Link::V5 { eventloop: Box::new(eventloop), servers }))
+            }
+        }
+    }
+
+    /// Connects to broker `i` of `mqtt.server.uri` on the next poll.
+    pub(super) fn use_server(&mut self, i: usize) {
+        match self {
+            Self::V311 { eventloop, servers } => {
+                if let Some(o) = servers.get(i) {
+                    eventloop.mqtt_options = o.clone();
+                }
+            }
+            Self::V5 { eventloop, servers } => {
+                if let Some(o) = servers.get(i) {
+                    eventloop.options = o.clone();
+                }
+            }
+        }
+    }
+
+    /// The next event.
+    pub(super) async fn poll(&mut self) -> Result<Inbound, LinkError> {
+        match self {
+            Self::V311 { eventloop, .. } => eventloop.poll().await.map(inbound_v311).map_err(error_v311),
+            Self::V5 { eventloop, .. } => eventloop.poll().await.map(inbound_v5).map_err(error_v5),
+        }
+    }
+
+    /// Puts a SUBSCRIBE at the head of the event loop's queue, ahead of anything else.
+    pub(super) fn subscribe_first(&mut self, subscriptions: &[(String, QoS)]) {
+        match self {
+            Self::V311 { eventloop, .. } => {
+                let filters = subscriptions.iter().map(|(f, q)| rumqttc::SubscribeFilter::new(f.clone(), *q));
+                let subscribe = rumqttc::Subscribe::new_many(filters);
+                eventloop.pending.push_front(rumqttc::Request::Subscribe(subscribe));
+            }
+            Self::V5 { eventloop, .. } => {
+                let filters = subscriptions.iter().map(|(f, q)| packets5::Filter::new(f.clone(), qos5(*q)));
+                let subscribe = packets5::Subscribe::new_many(filters, None);
+                eventloop.pending.push_front(mqtt5::Request::Subscribe(subscribe));
+            }
+        }
+    }
+
+    /// Queues the acknowledgement of a received QoS 1 (PUBACK) or 2 (PUBREC) message.
+    pub(super) fn ack(&mut self, qos: QoS, pkid: u16) {
+        match (self, qos) {
+            (_, QoS::AtMostOnce) => {}
+            (Self::V311 { eventloop, .. }, QoS::AtLeastOnce) => {
+                eventloop.pending.push_back(rumqttc::Request::PubAck(rumqttc::PubAck::new(pkid)));
+            }
+            (Self::V311 { eventloop, .. }, QoS::ExactlyOnce) => {
+                eventloop.pending.push_back(rumqttc::Request::PubRec(rumqttc::PubRec::new(pkid)));
+            }
+            (Self::V5 { eventloop, .. }, QoS::AtLeastOnce) => {
+                eventloop.pending.push_back(mqtt5::Request::PubAck(packets5::PubAck::new(pkid, None)));
+            }
+            (Self::V5 { eventloop, .. }, QoS::ExactlyOnce) => {
+                eventloop.pending.push_back(mqtt5::Request::PubRec(packets5::PubRec::new(pkid, None)));
+            }
+        }
+    }
+}
+
+fn no_broker() -> ConnectError {
+    ConnectError::config(super::config::SERVER_URI, "no broker URI")
+}
+
+fn qos5(q: QoS) -> mqtt5::mqttbytes::QoS {
+    match q {
+        QoS::AtMostOnce => mqtt5::mqttbytes::QoS::AtMostOnce,
+        QoS::AtLeastOnce => mqtt5::mqttbytes::QoS::AtLeastOnce,
+        QoS::ExactlyOnce => mqtt5::mqttbytes::QoS::ExactlyOnce,
+    }
+}
+
+fn qos_of5(q: mqtt5::mqttbytes::QoS) -> QoS {
+    match q {
+        mqtt5::mqttbytes::QoS::AtMostOnce => QoS::AtMostOnce,
+        mqtt5::mqttbytes::QoS::AtLeastOnce => QoS::AtLeastOnce,
+        mqtt5::mqttbytes::QoS::ExactlyOnce => QoS::ExactlyOnce,
+    }
+}
+
+fn options_v311(s: &ConnectionSettings, server: &ServerUri, o: &LinkOptions<'_>) -> ConnectResult<MqttOptions> {
+    let mut m = MqttOptions::new(o.client_id, server.host.clone(), server.port);
+    m.set_keep_alive(s.keep_alive)
+        .set_clean_session(s.clean_session)
+        .set_manual_acks(o.manual_acks)
+        .set_max_packet_size(s.max_message_bytes, s.max_message_bytes)
+        .set_inflight(o.inflight.max(1));
+    if let Some(user) = &s.username {
+        m.set_credentials(user.clone(), s.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default());
+    }
+    if server.tls {
+        m.set_transport(tls_transport(s)?);
+    }
+    Ok(m)
+}
+
+fn options_v5(s: &ConnectionSettings, server: &ServerUri, o: &LinkOptions<'_>) -> ConnectResult<mqtt5::MqttOptions> {
+    let mut m = mqtt5::MqttOptions::new(o.client_id, server.host.clone(), server.port);
+    let timeout = s.connect_timeout.as_secs().max(1);
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_connection_timeout(timeout);
+    m.set_keep_alive(s.keep_alive)
+        .set_clean_start(s.clean_session)
+        .set_manual_acks(o.manual_acks)
+        .set_max_packet_size(Some(u32::try_from(s.max_message_bytes).unwrap_or(u32::MAX)))
+        .set_receive_maximum(Some(o.receive_maximum.max(1)))
+        .set_outgoing_inflight_upper_limit(o.inflight.max(1))
+        .set_session_expiry_interval(s.session_expiry)
+        .set_connection_timeout(timeout)
+        .set_network_options(network);
+    if let Some(user) = &s.username {
+        m.set_credentials(user.clone(), s.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default());
+    }
+    if server.tls {
+        m.set_transport(tls_transport(s)?);
+    }
+    Ok(m)
+}
+
+fn read_pem(key: &str, path: &str) -> ConnectResult<Vec<u8>> {
+    std::fs::read(path).map_err(|e| ConnectError::config(key, format!("cannot read {path}: {e}")))
+}
+
+fn tls_transport(s: &ConnectionSettings) -> ConnectResult<Transport> {
+    let Some(ca_path) = &s.ca else { return Ok(Transport::tls_with_default_config()) };
+    let ca = read_pem(super::config::SSL_CA, ca_path)?;
+    let client_auth = match &s.client_cert {
+        Some((cert, key)) => Some((read_pem(super::config::SSL_CERT, cert)?, read_pem(super::config::SSL_KEY, key)?)),
+        None => None,
+    };
+    Ok(Transport::Tls(TlsConfiguration::Simple { ca, alpn: None, client_auth }))
+}
+
+fn inbound_v311(event: rumqttc::Event) -> Inbound {
+    use rumqttc::{Event, Incoming};
+    match event {
+        Event::Incoming(Incoming::ConnAck(a)) => Inbound::ConnAck { session_present: a.session_present },
+        Event::Incoming(Incoming::Publish(p)) => Inbound::Publish(Message {
+            topic: p.topic,
+            payload: p.payload,
+            qos: p.qos,
+            retain: p.retain,
+            pkid: p.pkid,
+            properties: None,
+        }),
+        Event::Incoming(Incoming::PubAck(_) | Incoming::PubComp(_)) => Inbound::Acked,
+        Event::Incoming(Incoming::SubAck(a)) => Inbound::SubAck {
+            refused: a
+                .return_codes
+                .iter()
+                .position(|c| *c == SubscribeReasonCode::Failure)
+                .map(|i| (i, "failure".to_owned())),
+        },
+        Event::Incoming(Incoming::Disconnect) => Inbound::Disconnect,
+        _ => Inbound::Other,
+    }
+}
+
+fn inbound_v5(event: mqtt5::Event) -> Inbound {
+    use mqtt5::{Event, Incoming};
+    use packets5::SubscribeReasonCode as Code;
+    match event {
+        Event::Incoming(Incoming::ConnAck(a)) => Inbound::ConnAck { session_present: a.session_present },
+        Event::Incoming(Incoming::Publish(p)) => Inbound::Publish(Message {
+            // MQTT 5 requires UTF-8 topics; a broker that breaks that gets its bytes replaced.
+            topic: String::from_utf8_lossy(&p.topic).into_owned(),
+            payload: p.payload,
+            qos: qos_of5(p.qos),
+            retain: p.retain,
+            pkid: p.pkid,
+            properties: p.properties.map(Properties::from_v5),
+        }),
+        Event::Incoming(Incoming::PubAck(_) | Incoming::PubComp(_)) => Inbound::Acked,
+        Event::Incoming(Incoming::SubAck(a)) => Inbound::SubAck {
+            refused: a
+                .return_codes
+                .iter()
+                .position(|c| !matches!(c, Code::Success(_)))
+                .map(|i| (i, format!("{:?}", a.return_codes[i]))),
+        },
+        Event::Incoming(Incoming::Disconnect(_)) => Inbound::Disconnect,
+        _ => Inbound::Other,
+    }
+}
+
+fn error_v311(e: ConnectionError) -> LinkError {
+    match &e {
+        ConnectionError::RequestsDone => LinkError::Done,
+        ConnectionError::MqttState(rumqttc::StateError::Deserialization(
+            rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(n),
+        )) => LinkError::Fatal(too_large(*n)),
+        ConnectionError::ConnectionRefused(code) => {
+            let why = match code {
+                ConnectReturnCode::BadUserNamePassword => Some(BAD_LOGIN),
+                // Mosquitto answers a wrong password with this code too.
+                ConnectReturnCode::NotAuthorized => Some(NOT_AUTHORIZED),
+                ConnectReturnCode::BadClientId => Some(BAD_CLIENT_ID),
+                ConnectReturnCode::RefusedProtocolVersion => {
+                    Some("MQTT 3.1.1 is not supported by this broker (check mqtt.version)")
+                }
+                _ => None,
+            };
+            why.map_or_else(|| LinkError::Retry(e.to_string()), refused)
+        }
+        _ => LinkError::Retry(e.to_string()),
+    }
+}
+
+fn error_v5(e: mqtt5::ConnectionError) -> LinkError {
+    use mqtt5::{ConnectionError as E, StateError as S};
+    use packets5::ConnectReturnCode as C;
+    match &e {
+        E::RequestsDone => LinkError::Done,
+        E::MqttState(S::Deserialization(rumqttc::v5::mqttbytes::Error::PayloadSizeLimitExceeded {
+            pkt_size, ..
+        })) => LinkError::Fatal(too_large(*pkt_size)),
+        E::MqttState(S::IncomingPacketTooLarge { pkt_size, .. }) => LinkError::Fatal(too_large(*pkt_size)),
+        E::ConnectionRefused(code) => {
+            let why = match code {
+                C::BadUserNamePassword => Some(BAD_LOGIN),
+                C::NotAuthorized => Some(NOT_AUTHORIZED),
+                C::ClientIdentifierNotValid | C::BadClientId => Some(BAD_CLIENT_ID),
+                C::Banned => Some("banned by the broker"),
+                C::UnsupportedProtocolVersion | C::RefusedProtocolVersion => {
+                    Some("MQTT 5 is not supported by this broker (set mqtt.version=3.1.1)")
+                }
+                _ => None,
+            };
+            why.map_or_else(|| LinkError::Retry(e.to_string()), refused)
+        }
+        _ => LinkError::Retry(e.to_string()),
+    }
+}
+
+const BAD_LOGIN: &str = "bad user name or password (check mqtt.username and mqtt.password)";
+const NOT_AUTHORIZED: &str = "not authorized: wrong user name or password, or no permission (check mqtt.username, mqtt.password and the broker's ACLs)";
+const BAD_CLIENT_ID: &str = "client id rejected (check mqtt.client.id)";
+
+fn refused(why: &str) -> LinkError {
+    LinkError::Fatal(format!("refused the connection: {why}"))
+}
+
+fn too_large(n: usize) -> String {
+    format!(
+        "sent a message of {n} bytes, larger than mqtt.max.message.bytes allows; raise it (the broker keeps the message)"
+    )
+}
