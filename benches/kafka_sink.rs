@@ -99,7 +99,11 @@ fn committed(bootstrap: &str, group: &str, topic: &str) -> i64 {
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition(topic, 0);
     let committed = consumer.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
-    committed.elements().first().and_then(|e| if let Offset::Offset(o) = e.offset() { Some(o) } else { None }).unwrap_or(0)
+    committed
+        .elements()
+        .first()
+        .and_then(|e| if let Offset::Offset(o) = e.offset() { Some(o) } else { None })
+        .unwrap_or(0)
 }
 
 /// One sink mode: records/s.

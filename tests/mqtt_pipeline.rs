@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::cluster::{Cluster, change};
 use common::{WorkerProcess, wait_until, worker_props, write_props};
 use rdkafka::ClientConfig;
 use rdkafka::Message;
@@ -24,12 +25,14 @@ struct Got {
     headers: HashMap<String, String>,
 }
 
-/// Reads `topic` from the start until `done` says so or `timeout` passes.
+/// Reads `topic` from the start until `done` says so or `timeout` passes (read_committed, so
+/// records of aborted transactions are never counted).
 fn consume(bootstrap: &str, topic: &str, timeout: Duration, mut done: impl FnMut(&[Got]) -> bool) -> Vec<Got> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", unique_name("mqtt-test"))
         .set("auto.offset.reset", "earliest")
+        .set("isolation.level", "read_committed")
         .set("enable.auto.commit", "false")
         .create()
         .unwrap();
@@ -190,6 +193,54 @@ async fn source_delivers_100k_qos1_messages_from_1000_topics_with_key_and_header
     let status = w.terminate(Duration::from_secs(30));
     assert!(status.success(), "worker exited with {status}:\n{}", w.log_text());
     assert!(!w.log_text().contains("panicked"), "{}", w.log_text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_exactly_once_100k_qos1_messages_arrive_each_exactly_once() {
+    let Some((kafka, mqtt)) = env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start_with(dir.path(), kafka, 1, &[("exactly.once.source.support", "enabled")]);
+    let root = unique_name("t");
+    let topic = unique_name("mqtt-eos");
+    create_topic(kafka, &topic, 4).await.unwrap();
+    let name = format!("{topic}-c");
+    let body = serde_json::json!({"name": name, "config": {
+        "connector.class": "io.confluent.connect.mqtt.MqttSourceConnector", "mqtt.server.uri": mqtt.url,
+        "mqtt.topics": format!("{root}/sensors/+/temp"), "kafka.topic": topic, "mqtt.qos": "1",
+        "mqtt.clean.session.enabled": "false", "mqtt.client.id": unique_name("eos"),
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+    }})
+    .to_string();
+    change("POST", &cluster.url(0, "/connectors"), Some(&body), 201);
+    cluster.workers[0].wait_log("subscribed", Duration::from_secs(60));
+
+    let n = 100_000;
+    let publisher = mqtt_client(&mqtt.url, &unique_name("pub"), None).await;
+    let t0 = Instant::now();
+    publisher
+        .publish_all((0..n).map(|i| (format!("{root}/sensors/{}/temp", i % 1000), format!("m-{i}").into_bytes())))
+        .await;
+    let mut got = consume(kafka, &topic, Duration::from_secs(300), |g| g.len() >= n);
+    let elapsed = t0.elapsed();
+    // Anything more (a duplicate) would come within a few more commits.
+    got.extend(consume(kafka, &topic, Duration::from_secs(3), |_| false).into_iter().skip(n));
+    let (set, dups) = distinct(&got);
+    eprintln!(
+        "exactly-once: {} read_committed records, {} distinct, {dups} duplicates, in {elapsed:?}",
+        got.len(),
+        set.len()
+    );
+    assert_eq!(set.len(), n, "messages missing in Kafka:\n{}", cluster.logs());
+    assert_eq!(dups, 0, "duplicates with exactly-once");
+    assert!(cluster.logs().contains("transactional producer ready"), "{}", cluster.logs());
+    for g in got.iter().take(1000) {
+        let text = String::from_utf8(g.value.clone()).unwrap();
+        let i: usize = text.trim_start_matches("m-").parse().unwrap();
+        let mqtt_topic = format!("{root}/sensors/{}/temp", i % 1000);
+        assert_eq!(g.key.as_deref(), Some(mqtt_topic.as_str()), "key of {text}");
+        assert_eq!(g.headers.get("mqtt.topic"), Some(&mqtt_topic), "mqtt.topic header of {text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
