@@ -3,6 +3,7 @@
 //!
 //! The driver owns the [`EventLoop`]; tasks talk to it through the [`AsyncClient`] (publish,
 //! ack), whose request channel is bounded, and receive what it sees through a [`Handler`].
+//! Acknowledgements are written straight to the connection (see [`super::acks`] for why).
 //! Every successful CONNACK starts a new *generation*: acknowledgements of messages received
 //! under an older generation are not sent, because after a reconnect the broker redelivers
 //! them (persistent session) or forgot them (clean session), and a stale packet id could
@@ -14,14 +15,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, MqttOptions, PubAck, PubRec, Publish,
-    QoS, Request, Subscribe, SubscribeFilter, SubscribeReasonCode, TlsConfiguration, Transport,
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, MqttOptions, Publish, QoS, Request,
+    Subscribe, SubscribeFilter, SubscribeReasonCode, TlsConfiguration, Transport,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tributary_runtime::api::{ConnectError, ConnectResult};
 
+use super::acks::AckQueue;
 use super::config::{ConnectionSettings, ServerUri};
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -221,7 +223,7 @@ pub(super) fn connect<H: Handler>(
         generation: generation.clone(),
         status: status.clone(),
         handler,
-        acks,
+        owed: AckQueue::new(acks),
         failures: 0,
     };
     // In the task's span, so its logs carry the connector and task.
@@ -237,9 +239,9 @@ struct Driver<H> {
     generation: Arc<AtomicU64>,
     status: SharedStatus,
     handler: H,
-    /// Acknowledgements from the task. The driver takes them in every state, also while
-    /// `Handler::publish` waits, so the task never waits on the driver to acknowledge.
-    acks: Option<mpsc::Receiver<Ack>>,
+    /// Acknowledgements from the task. The driver takes and writes them in every state, also
+    /// while `Handler::publish` waits, so the task never waits on the driver to acknowledge.
+    owed: AckQueue,
     /// Connection failures in a row.
     failures: u32,
 }
@@ -250,8 +252,8 @@ impl<H: Handler> Driver<H> {
             let event = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return,
-                Some(ack) = next_ack(&mut self.acks) => {
-                    queue_ack(&mut self.eventloop, &self.generation, ack);
+                () = self.owed.recv() => {
+                    self.owed.send(&mut self.eventloop).await;
                     continue;
                 }
                 e = self.eventloop.poll() => e,
@@ -267,7 +269,7 @@ impl<H: Handler> Driver<H> {
                             biased;
                             _ = cancel.cancelled() => return,
                             _ = &mut publish => break,
-                            Some(ack) = next_ack(&mut self.acks) => queue_ack(&mut self.eventloop, &self.generation, ack),
+                            () = self.owed.recv() => self.owed.send(&mut self.eventloop).await,
                         }
                     }
                 }
@@ -290,6 +292,7 @@ impl<H: Handler> Driver<H> {
                 Ok(_) => {}
                 Err(ConnectionError::RequestsDone) => return,
                 Err(e) => {
+                    self.owed.connection_lost(&mut self.eventloop);
                     if let Some(fatal) = fatal_error(&e, &self.servers[self.current].0) {
                         tracing::error!("{fatal}");
                         set_status(&self.status, |s| s.fatal = Some(fatal));
@@ -321,6 +324,7 @@ impl<H: Handler> Driver<H> {
     fn on_connack(&mut self, session_present: bool) {
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         self.failures = 0;
+        self.owed.connected(generation);
         tracing::info!(
             broker = %self.servers[self.current].0,
             session_present,
@@ -345,29 +349,6 @@ impl<H: Handler> Driver<H> {
         let jitter = 0.5 + rand::random::<f64>();
         base.mul_f64(jitter).min(BACKOFF_MAX)
     }
-}
-
-async fn next_ack(acks: &mut Option<mpsc::Receiver<Ack>>) -> Option<Ack> {
-    match acks {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Queues an acknowledgement into the event loop (sent with its next write), unless it belongs
-/// to an older connection: the broker redelivers those messages (persistent session, and then
-/// the same packet id acknowledges the redelivery of a message Kafka already holds) or forgot
-/// them (clean session, where the packet id may now name another message).
-fn queue_ack(eventloop: &mut EventLoop, generation: &AtomicU64, ack: Ack) {
-    if ack.generation != generation.load(Ordering::Acquire) {
-        return;
-    }
-    let request = match ack.qos {
-        QoS::AtMostOnce => return,
-        QoS::AtLeastOnce => Request::PubAck(PubAck::new(ack.pkid)),
-        QoS::ExactlyOnce => Request::PubRec(PubRec::new(ack.pkid)),
-    };
-    eventloop.pending.push_back(request);
 }
 
 /// Errors that retrying cannot fix: the broker refused our credentials or client id.

@@ -28,6 +28,7 @@
 //! value.converter=org.apache.kafka.connect.converters.ByteArrayConverter
 //! ```
 
+mod acks;
 mod client;
 mod config;
 mod payload;
