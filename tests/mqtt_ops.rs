@@ -22,9 +22,8 @@ use tributary_testcontainers::{
     TestEnv, create_topic, split_url, start_mosquitto, stop_mosquitto, topic_end_offset, unique_name,
 };
 
-/// The values of the records of `topic`, read from the start until `done` says so or
-/// `timeout` passes. `done` sees the values read since its previous call, so counting stays
-/// linear.
+/// The values of the records of `topic`, read from the start until `done` (given what was
+/// read so far) says so or `timeout` passes.
 fn consume(bootstrap: &str, topic: &str, timeout: Duration, mut done: impl FnMut(&[Vec<u8>]) -> bool) -> Vec<Vec<u8>> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -36,12 +35,7 @@ fn consume(bootstrap: &str, topic: &str, timeout: Duration, mut done: impl FnMut
     consumer.subscribe(&[topic]).unwrap();
     let deadline = Instant::now() + timeout;
     let mut out = Vec::new();
-    let mut checked = 0;
-    while Instant::now() < deadline {
-        if done(&out[checked..]) {
-            break;
-        }
-        checked = out.len();
+    while Instant::now() < deadline && !done(&out) {
         let Some(m) = consumer.poll(Duration::from_millis(200)) else { continue };
         out.push(m.unwrap().payload().unwrap_or_default().to_vec());
     }
@@ -201,9 +195,11 @@ async fn source_survives_a_broker_restart_mid_stream_without_loss() {
     let published = publisher.await.unwrap();
     assert_eq!(published.acked, n);
 
-    let mut seen = HashSet::new();
-    let got = consume(kafka, &topic, Duration::from_secs(120), |new| {
-        seen.extend(new.iter().cloned());
+    // Incremental: recounting every record at each poll would make reading quadratic.
+    let (mut seen, mut counted) = (HashSet::new(), 0);
+    let got = consume(kafka, &topic, Duration::from_secs(120), |got| {
+        seen.extend(got[counted..].iter().cloned());
+        counted = got.len();
         seen.len() >= n
     });
     let distinct: HashSet<&Vec<u8>> = got.iter().collect();
@@ -228,4 +224,158 @@ async fn source_survives_a_broker_restart_mid_stream_without_loss() {
     assert!(log.lines().any(|l| l.contains("generation=2") && l.contains("session_present=true")), "{log}");
     let status = w.terminate(Duration::from_secs(30));
     assert!(status.success(), "worker exited with {status}:\n{log}");
+}
+
+/// Publishes `(topic, payload)` at QoS 1 to `url` and waits until the broker acknowledged all.
+async fn publish(url: &str, messages: Vec<(String, Vec<u8>)>) {
+    let n = messages.len();
+    let published = publish_with_retry(url.to_owned(), messages, n.max(1), Arc::default()).await;
+    assert_eq!(published.acked, n);
+}
+
+/// The worker log lines that contain every one of `needles`.
+fn lines_with(log: &str, needles: &[&str]) -> usize {
+    log.lines().filter(|l| needles.iter().all(|n| l.contains(n))).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
+    let Some(kafka) = TestEnv::get().kafka() else { return };
+    let Some(mqtt) = TestEnv::get().mqtt() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = unique_name("ba");
+    let topic = unique_name("mqtt-bad-all");
+    create_topic(kafka, &topic, 1).await.unwrap();
+    let worker = worker_props(dir.path(), kafka, &[]);
+    let tolerant =
+        [("errors.tolerance", "all"), ("errors.log.enable", "true"), ("errors.log.include.messages", "true")];
+    let (id_s, id_j) = (unique_name("bas"), unique_name("baj"));
+    let string = source_props(
+        dir.path(),
+        "strings",
+        &mqtt.url,
+        &format!("{root}/s"),
+        &topic,
+        &[
+            &tolerant[..],
+            &[
+                ("mqtt.payload.format", "string"),
+                ("mqtt.client.id", &id_s),
+                ("value.converter", "org.apache.kafka.connect.storage.StringConverter"),
+            ],
+        ]
+        .concat(),
+    );
+    let json = source_props(
+        dir.path(),
+        "json",
+        &mqtt.url,
+        &format!("{root}/j"),
+        &topic,
+        &[
+            &tolerant[..],
+            &[
+                ("mqtt.payload.format", "json"),
+                ("mqtt.client.id", &id_j),
+                ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+                ("value.converter.schemas.enable", "false"),
+            ],
+        ]
+        .concat(),
+    );
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&string, &json], 0);
+    wait_for_log_count(&mut w, "subscribed", 2);
+    let (s, j) = (format!("{root}/s"), format!("{root}/j"));
+    publish(
+        &mqtt.url,
+        vec![
+            (s.clone(), b"s-0".to_vec()),
+            (s.clone(), vec![0xff, 0xfe, 0x41]),
+            (s.clone(), b"s-1".to_vec()),
+            (j.clone(), br#"{"j":0}"#.to_vec()),
+            (j.clone(), b"{not json".to_vec()),
+            (j.clone(), vec![0xff, b'{', b'}']),
+            (j.clone(), br#"{"j":1}"#.to_vec()),
+        ],
+    )
+    .await;
+    let got = consume(kafka, &topic, Duration::from_secs(30), |g| g.len() >= 4);
+    let mut values: Vec<String> = got.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect();
+    values.sort();
+    assert_eq!(values, ["s-0", "s-1", r#"{"j":0}"#, r#"{"j":1}"#], "the good messages, and only them");
+    w.wait_log("is not JSON", Duration::from_secs(10));
+    let log = w.log_text();
+    let stage = "executing stage 'TASK_POLL'";
+    assert_eq!(lines_with(&log, &[stage, &format!("MQTT topic '{s}' is not UTF-8")]), 1, "{log}");
+    assert_eq!(lines_with(&log, &[stage, &format!("MQTT topic '{j}' is not JSON")]), 2, "{log}");
+    assert!(lines_with(&log, &[stage, "value=Bytes([123, 110, 111, 116"]) == 1, "raw payload not logged:\n{log}");
+    // The bad messages were acknowledged: a new run on the same sessions gets nothing again.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(w.terminate(Duration::from_secs(30)).success());
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&string, &json], 1);
+    wait_for_log_count(&mut w, "session_present=true", 2);
+    publish(&mqtt.url, vec![(s.clone(), b"s-2".to_vec())]).await;
+    consume(kafka, &topic, Duration::from_secs(30), |g| g.len() >= 5);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let log = w.log_text();
+    assert_eq!(lines_with(&log, &[stage]), 0, "bad messages delivered again (not acknowledged):\n{log}");
+    assert_eq!(topic_end_offset(kafka, &topic).unwrap(), 5, "good messages delivered again:\n{log}");
+    assert!(w.terminate(Duration::from_secs(30)).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledged() {
+    let Some(kafka) = TestEnv::get().kafka() else { return };
+    let Some(mqtt) = TestEnv::get().mqtt() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = unique_name("bn");
+    let topic = unique_name("mqtt-bad-none");
+    create_topic(kafka, &topic, 1).await.unwrap();
+    let worker = worker_props(dir.path(), kafka, &[]);
+    let id = unique_name("bn");
+    let props = |extra: &[(&str, &str)]| {
+        let base = [
+            ("mqtt.payload.format", "json"),
+            ("mqtt.client.id", id.as_str()),
+            ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+            ("value.converter.schemas.enable", "false"),
+        ];
+        source_props(dir.path(), "json", &mqtt.url, &format!("{root}/#"), &topic, &[&base[..], extra].concat())
+    };
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&props(&[])], 0);
+    w.wait_log("subscribed", Duration::from_secs(60));
+    let t = format!("{root}/dev");
+    publish(
+        &mqtt.url,
+        vec![
+            (t.clone(), br#"{"n":0}"#.to_vec()),
+            (t.clone(), br#"{"n":1"#.to_vec()),
+            (t.clone(), br#"{"n":2}"#.to_vec()),
+        ],
+    )
+    .await;
+    w.wait_log("task failed", Duration::from_secs(30));
+    let log = w.log_text();
+    let why = format!("the payload of a message on MQTT topic '{t}' is not JSON (mqtt.payload.format=json)");
+    assert_eq!(lines_with(&log, &["task failed", &why, "EOF while parsing"]), 1, "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert_eq!(topic_end_offset(kafka, &topic).unwrap(), 1, "only the record before the bad one:\n{log}");
+    assert!(w.terminate(Duration::from_secs(30)).success());
+    // Nothing from the bad message on was acknowledged: with errors.tolerance=all the broker's
+    // redelivery is skipped and logged, and the message after it arrives.
+    let tolerant = props(&[("errors.tolerance", "all"), ("errors.log.enable", "true")]);
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&tolerant], 1);
+    w.wait_log("executing stage 'TASK_POLL'", Duration::from_secs(30));
+    let got = consume(kafka, &topic, Duration::from_secs(30), |g| g.iter().any(|v| v == br#"{"n":2}"#));
+    assert!(got.iter().any(|v| v == br#"{"n":2}"#), "the message after the bad one is lost");
+    assert!(w.terminate(Duration::from_secs(30)).success());
+}
+
+/// Waits until `needle` appears `count` times in the worker log.
+fn wait_for_log_count(w: &mut WorkerProcess, needle: &str, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while w.log_text().matches(needle).count() < count {
+        assert!(Instant::now() < deadline, "'{needle}' not logged {count} times:\n{}", w.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

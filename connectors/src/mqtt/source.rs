@@ -79,7 +79,6 @@ pub struct MqttSourceTask {
     slash: char,
     key_topic: bool,
     format: Format,
-    tolerate_all: bool,
     topics: HashMap<String, Arc<str>>,
     partition: Arc<OffsetMap>,
     string_schema: Arc<Schema>,
@@ -100,7 +99,6 @@ impl Default for MqttSourceTask {
             slash: '.',
             key_topic: true,
             format: Format::Bytes,
-            tolerate_all: false,
             topics: HashMap::new(),
             partition: Arc::default(),
             string_schema: Schema::primitive(SchemaType::String),
@@ -165,7 +163,7 @@ impl MqttSourceTask {
         Ok(r)
     }
 
-    /// Acknowledges a message now (one that becomes no record), if still on its connection.
+    /// Acknowledges a message, if still on its connection.
     async fn ack(&self, generation: u64, qos: QoS, pkid: u16) {
         if qos == QoS::AtMostOnce {
             return;
@@ -178,20 +176,18 @@ impl MqttSourceTask {
         }
     }
 
-    /// Handles one message: a record, or `None` when bad and tolerated (then acknowledged).
-    async fn take(&mut self, msg: Msg) -> ConnectResult<Option<SourceRecord>> {
-        match self.record(&msg.publish) {
-            Ok(r) => {
-                self.owed.push_back(Some((msg.generation, msg.publish.qos, msg.publish.pkid)));
-                Ok(Some(r))
-            }
-            Err(e) if self.tolerate_all => {
-                tracing::warn!(error = %e.chain(), "skipping a message (errors.tolerance=all)");
-                self.ack(msg.generation, msg.publish.qos, msg.publish.pkid).await;
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+    /// Handles one message: its record, or, when the payload is not the configured format, a
+    /// failed record carrying the raw payload and the error. The runtime applies
+    /// `errors.tolerance` to it and calls `commit_record` for it in order, which acknowledges
+    /// the message like any other: never ahead of records still on their way to Kafka.
+    fn take(&mut self, msg: Msg) -> SourceRecord {
+        let record = self.record(&msg.publish).unwrap_or_else(|e| {
+            let topic = self.kafka_topic_for(&msg.publish.topic);
+            let raw = Value::Bytes(msg.publish.payload.to_vec());
+            SourceRecord::failed(self.partition.clone(), OffsetMap::new(), topic, raw, &e)
+        });
+        self.owed.push_back(Some((msg.generation, msg.publish.qos, msg.publish.pkid)));
+        record
     }
 
     fn stopped_error(&self) -> ConnectError {
@@ -216,7 +212,6 @@ impl SourceTask for MqttSourceTask {
             "string" => Format::String,
             _ => Format::Bytes,
         };
-        self.tolerate_all = props.get("errors.tolerance").is_some_and(|t| t.eq_ignore_ascii_case("all"));
         let max_unacked = c.long(config::MAX_UNACKED).unwrap_or(10_000).max(1) as usize;
         self.permits = Arc::new(Semaphore::new(max_unacked));
         let (tx, rx) = mpsc::channel(BATCH * 4);
@@ -273,13 +268,7 @@ impl SourceTask for MqttSourceTask {
                 _ => break,
             }
         }
-        let mut records = Vec::with_capacity(batch.len());
-        for msg in batch {
-            if let Some(r) = self.take(msg).await? {
-                records.push(r);
-            }
-        }
-        Ok(records)
+        Ok(batch.into_iter().map(|msg| self.take(msg)).collect())
     }
 
     async fn commit_record(&mut self, _record: &SourceRecord, _metadata: Option<RecordMetadata>) -> ConnectResult<()> {
