@@ -379,3 +379,60 @@ fn wait_for_log_count(w: &mut WorkerProcess, needle: &str, count: usize) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_topic() {
+    let Some(kafka) = TestEnv::get().kafka() else { return };
+    let Some(mqtt) = TestEnv::get().mqtt() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = unique_name("rx");
+    let prefix = unique_name("rx");
+    for t in ["temp.kitchen", "temp.hall", "other"] {
+        create_topic(kafka, &format!("{prefix}.{t}"), 1).await.unwrap();
+    }
+    let worker = worker_props(dir.path(), kafka, &[]);
+    // As written in a .properties file, where \ escapes: the regex is {root}/sensors/(\w+)/temp.
+    let regex = format!(r"{root}/sensors/(\\w+)/temp");
+    let replacement = format!("{prefix}.temp.$1");
+    let src = source_props(
+        dir.path(),
+        &format!("{prefix}-c"),
+        &mqtt.url,
+        &format!("{root}/sensors/#"),
+        &format!("{prefix}.other"),
+        &[("kafka.topic.regex", &regex), ("kafka.topic.replacement", &replacement)],
+    );
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    w.wait_log("subscribed", Duration::from_secs(60));
+    let at = |s: &str| format!("{root}/sensors/{s}");
+    publish(
+        &mqtt.url,
+        vec![
+            (at("kitchen/temp"), b"k1".to_vec()),
+            (at("hall/temp"), b"h1".to_vec()),
+            (at("kitchen/humidity"), b"u1".to_vec()),
+            (at("kitchen/temp"), b"k2".to_vec()),
+        ],
+    )
+    .await;
+    let read = |t: &str, n: usize| consume(kafka, &format!("{prefix}.{t}"), Duration::from_secs(30), |g| g.len() >= n);
+    assert_eq!(read("temp.kitchen", 2), [b"k1".to_vec(), b"k2".to_vec()]);
+    assert_eq!(read("temp.hall", 1), [b"h1".to_vec()]);
+    assert_eq!(read("other", 1), [b"u1".to_vec()], "the unmatched MQTT topic goes to kafka.topic");
+    assert!(w.terminate(Duration::from_secs(30)).success());
+
+    // A replacement naming a group the regex lacks fails the connector, naming key and problem.
+    let bad = source_props(
+        dir.path(),
+        "badrx",
+        &mqtt.url,
+        "a/#",
+        "t",
+        &[("kafka.topic.regex", r"a/(\\w+)"), ("kafka.topic.replacement", "t.$2")],
+    );
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&bad], 1);
+    w.wait_log("refers to group 2", Duration::from_secs(30));
+    let log = w.log_text();
+    assert_eq!(lines_with(&log, &["kafka.topic.replacement", "'t.$2' refers to group 2", "has 1 group"]), 1, "{log}");
+    assert!(w.terminate(Duration::from_secs(30)).success());
+}

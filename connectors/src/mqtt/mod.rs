@@ -35,6 +35,7 @@ mod payload;
 mod sink;
 mod source;
 mod topic;
+mod topic_map;
 
 use async_trait::async_trait;
 use tributary_runtime::api::{
@@ -71,6 +72,7 @@ impl Connector for MqttSourceConnector {
     async fn start(&mut self, props: &Props) -> ConnectResult<()> {
         let def = config::source_config_def();
         config::connection_settings(props, &def)?;
+        topic_map::TopicMap::from_config(&def.parse(props)?)?;
         self.props = props.clone();
         Ok(())
     }

@@ -26,7 +26,7 @@ use tributary_runtime::api::{
 use super::client::{Ack, Connection, Handler, Setup, connect};
 use super::config::{self, ConnectionSettings};
 use super::payload::json_to_value;
-use super::topic;
+use super::topic_map::TopicMap;
 
 const BATCH: usize = 1000;
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -75,8 +75,7 @@ pub struct MqttSourceTask {
     permits: Arc<Semaphore>,
     /// One entry per polled record, in poll order: what to acknowledge when Kafka holds it.
     owed: VecDeque<Option<(u64, QoS, u16)>>,
-    kafka_topic: String,
-    slash: char,
+    topic_map: TopicMap,
     key_topic: bool,
     format: Format,
     topics: HashMap<String, Arc<str>>,
@@ -95,8 +94,7 @@ impl Default for MqttSourceTask {
             acks: None,
             permits: Arc::new(Semaphore::new(0)),
             owed: VecDeque::new(),
-            kafka_topic: String::new(),
-            slash: '.',
+            topic_map: TopicMap::default(),
             key_topic: true,
             format: Format::Bytes,
             topics: HashMap::new(),
@@ -110,16 +108,16 @@ impl Default for MqttSourceTask {
 }
 
 impl MqttSourceTask {
-    fn kafka_topic_for(&mut self, mqtt_topic: &str) -> Arc<str> {
+    fn kafka_topic_for(&mut self, mqtt_topic: &str) -> ConnectResult<Arc<str>> {
         if let Some(t) = self.topics.get(mqtt_topic) {
-            return t.clone();
+            return Ok(t.clone());
         }
         if self.topics.len() >= TOPIC_CACHE {
             self.topics.clear();
         }
-        let t: Arc<str> = topic::kafka_topic(&self.kafka_topic, mqtt_topic, self.slash).into();
+        let t: Arc<str> = self.topic_map.kafka_topic(mqtt_topic)?.into();
         self.topics.insert(mqtt_topic.to_owned(), t.clone());
-        t
+        Ok(t)
     }
 
     fn value(&self, publish: &Publish) -> ConnectResult<(Option<Arc<Schema>>, Value)> {
@@ -150,7 +148,7 @@ impl MqttSourceTask {
 
     fn record(&mut self, publish: &Publish) -> ConnectResult<SourceRecord> {
         let (value_schema, value) = self.value(publish)?;
-        let kafka_topic = self.kafka_topic_for(&publish.topic);
+        let kafka_topic = self.kafka_topic_for(&publish.topic)?;
         let mut r = SourceRecord::new(self.partition.clone(), OffsetMap::new(), kafka_topic, value_schema, value);
         if self.key_topic {
             r = r.with_key(Some(self.string_schema.clone()), Value::String(publish.topic.clone()));
@@ -182,7 +180,7 @@ impl MqttSourceTask {
     /// the message like any other: never ahead of records still on their way to Kafka.
     fn take(&mut self, msg: Msg) -> SourceRecord {
         let record = self.record(&msg.publish).unwrap_or_else(|e| {
-            let topic = self.kafka_topic_for(&msg.publish.topic);
+            let topic = self.kafka_topic_for(&msg.publish.topic).unwrap_or_else(|_| Arc::from(""));
             let raw = Value::Bytes(msg.publish.payload.to_vec());
             SourceRecord::failed(self.partition.clone(), OffsetMap::new(), topic, raw, &e)
         });
@@ -204,8 +202,7 @@ impl SourceTask for MqttSourceTask {
         let def = config::source_config_def();
         let c = def.parse(props)?;
         let settings: ConnectionSettings = config::connection_settings(props, &def)?;
-        self.kafka_topic = c.string(config::KAFKA_TOPIC);
-        self.slash = c.string(config::SLASH_REPLACEMENT).chars().next().unwrap_or('.');
+        self.topic_map = TopicMap::from_config(&c)?;
         self.key_topic = c.string(config::RECORD_KEY).eq_ignore_ascii_case("topic");
         self.format = match c.string(config::PAYLOAD_FORMAT).to_ascii_lowercase().as_str() {
             "json" => Format::Json,
