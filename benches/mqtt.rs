@@ -3,7 +3,8 @@
 //!
 //! Run: `scripts/kafka.sh start --port 19092 && cargo bench --bench mqtt`
 //! (`BENCH_MESSAGES` sets the messages per run, default 200000; `BENCH_ROUNDS` the rounds,
-//! default 3; `BENCH_PUBLISHERS` the publisher connections, default 2;
+//! default 3; `BENCH_PUBLISHERS` the publisher connections, default 2; `BENCH_PERF=FILE`
+//! profiles the worker's QoS 1 drain with `perf record -g`;
 //! `KAFKA_BOOTSTRAP_SERVERS` the broker). The bench starts its own Mosquitto
 //! (scripts/mosquitto.sh, free port, state in a temporary directory: persistence on, 10,000
 //! in-flight and up to 1,000,000 queued messages per client) and stops it at the end.
@@ -224,7 +225,12 @@ async fn tributary(bootstrap: &str, port: u16, qos: QoS, n: usize, publishers: u
         let publish_secs = publish(port, root.clone(), qos, n, publishers).await;
         let started = Instant::now();
         w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 1);
+        let perf = profile(w.child.id());
         let (got, secs) = wait_count(started, n, || end(&consumer)).await;
+        if let Some(mut perf) = perf {
+            std::process::Command::new("kill").args(["-INT", &perf.id().to_string()]).status().ok();
+            perf.wait().ok();
+        }
         (got, secs, publish_secs)
     } else {
         let started = Instant::now();
@@ -235,6 +241,14 @@ async fn tributary(bootstrap: &str, port: u16, qos: QoS, n: usize, publishers: u
     let status = w.terminate(Duration::from_secs(30));
     assert!(status.success(), "worker exited with {status}:\n{}", w.log_text());
     Run { received: got, secs, publish_secs }
+}
+
+/// With `BENCH_PERF=FILE`, records a CPU profile of the worker `pid` into FILE (`perf record
+/// -g`) while it drains a preloaded session; see it with `perf report -i FILE`.
+fn profile(pid: u32) -> Option<std::process::Child> {
+    let file = std::env::var("BENCH_PERF").ok().filter(|f| !f.is_empty())?;
+    let args = ["record", "-F", "999", "-g", "-o", &file, "-p", &pid.to_string()];
+    std::process::Command::new("perf").args(args).stderr(std::process::Stdio::null()).spawn().ok()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
