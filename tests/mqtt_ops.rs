@@ -17,9 +17,10 @@ use common::{WorkerProcess, worker_props, write_props};
 use rdkafka::ClientConfig;
 use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
+use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS, TlsConfiguration, Transport};
 use tributary_testcontainers::{
-    TestEnv, create_topic, split_url, start_mosquitto, stop_mosquitto, topic_end_offset, unique_name,
+    TestEnv, create_topic, split_url, start_mosquitto, start_mosquitto_tls, stop_mosquitto, topic_end_offset,
+    unique_name,
 };
 
 /// The values of the records of `topic`, read from the start until `done` (given what was
@@ -76,6 +77,7 @@ async fn publish_with_retry(
     messages: Vec<(String, Vec<u8>)>,
     batch: usize,
     progress: Arc<AtomicUsize>,
+    ca: Option<Vec<u8>>,
 ) -> Published {
     let (host, port) = split_url(&url);
     let id = unique_name("pub");
@@ -88,6 +90,13 @@ async fn publish_with_retry(
         let (client, eventloop) = conn.get_or_insert_with(|| {
             let mut o = MqttOptions::new(id.clone(), host.clone(), port);
             o.set_keep_alive(Duration::from_secs(30)).set_inflight(u16::try_from(batch + 1).unwrap());
+            if let Some(ca) = &ca {
+                o.set_transport(Transport::Tls(TlsConfiguration::Simple {
+                    ca: ca.clone(),
+                    alpn: None,
+                    client_auth: None,
+                }));
+            }
             AsyncClient::new(o, batch + 1)
         });
         let end = (next + batch).min(messages.len());
@@ -130,24 +139,39 @@ fn free_port() -> u16 {
 struct OwnBroker {
     port: u16,
     dir: tempfile::TempDir,
+    tls: bool,
 }
 
 impl OwnBroker {
     fn start() -> Self {
-        let b = Self { port: free_port(), dir: tempfile::tempdir().unwrap() };
+        let b = Self { port: free_port(), dir: tempfile::tempdir().unwrap(), tls: false };
         b.up();
         b
     }
+    /// A broker with a TLS listener; its CA is [`OwnBroker::ca`].
+    fn start_tls() -> Self {
+        let b = Self { port: free_port(), dir: tempfile::tempdir().unwrap(), tls: true };
+        b.up();
+        b
+    }
+    fn ca(&self) -> PathBuf {
+        self.dir.path().join("tls").join("ca.pem")
+    }
     fn up(&self) {
-        if let Err(e) = start_mosquitto(self.port, Some(self.dir.path()), None) {
-            panic!("cannot start a Mosquitto for this test (CI needs the package mosquitto): {e}");
+        let started = if self.tls {
+            start_mosquitto_tls(self.port, self.dir.path())
+        } else {
+            start_mosquitto(self.port, Some(self.dir.path()), None)
+        };
+        if let Err(e) = started {
+            panic!("cannot start a Mosquitto for this test (CI needs the packages mosquitto and openssl): {e}");
         }
     }
     fn down(&self) {
         stop_mosquitto(self.port, Some(self.dir.path())).unwrap();
     }
     fn url(&self) -> String {
-        format!("tcp://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", if self.tls { "ssl" } else { "tcp" }, self.port)
     }
 }
 
@@ -181,7 +205,7 @@ async fn source_survives_a_broker_restart_mid_stream_without_loss() {
     let msgs: Vec<(String, Vec<u8>)> =
         (0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("r-{i}").into_bytes())).collect();
     let progress = Arc::new(AtomicUsize::new(0));
-    let publisher = tokio::spawn(publish_with_retry(broker.url(), msgs, 500, progress.clone()));
+    let publisher = tokio::spawn(publish_with_retry(broker.url(), msgs, 500, progress.clone(), None));
     // Mid-stream: once a third is published and some of it is in Kafka.
     let t0 = Instant::now();
     while progress.load(Ordering::Relaxed) < n / 3 || topic_end_offset(kafka, &topic).unwrap_or(0) < 1000 {
@@ -228,8 +252,13 @@ async fn source_survives_a_broker_restart_mid_stream_without_loss() {
 
 /// Publishes `(topic, payload)` at QoS 1 to `url` and waits until the broker acknowledged all.
 async fn publish(url: &str, messages: Vec<(String, Vec<u8>)>) {
+    publish_tls(url, messages, None).await;
+}
+
+/// [`publish`], over TLS trusting `ca` when given.
+async fn publish_tls(url: &str, messages: Vec<(String, Vec<u8>)>, ca: Option<Vec<u8>>) {
     let n = messages.len();
-    let published = publish_with_retry(url.to_owned(), messages, n.max(1), Arc::default()).await;
+    let published = publish_with_retry(url.to_owned(), messages, n.max(1), Arc::default(), ca).await;
     assert_eq!(published.acked, n);
 }
 
@@ -434,5 +463,53 @@ async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_to
     w.wait_log("refers to group 2", Duration::from_secs(30));
     let log = w.log_text();
     assert_eq!(lines_with(&log, &["kafka.topic.replacement", "'t.$2' refers to group 2", "has 1 group"]), 1, "{log}");
+    assert!(w.terminate(Duration::from_secs(30)).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_connects_over_tls_with_the_configured_ca_and_fails_clearly_with_another() {
+    let Some(kafka) = TestEnv::get().kafka() else { return };
+    let broker = OwnBroker::start_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let wrong_ca = dir.path().join("wrong-ca.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=not the broker's CA"])
+        .arg("-keyout")
+        .arg(dir.path().join("wrong-ca.key"))
+        .arg("-out")
+        .arg(&wrong_ca)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    let root = unique_name("tls");
+    let topic = unique_name("mqtt-tls");
+    create_topic(kafka, &topic, 1).await.unwrap();
+    let worker = worker_props(dir.path(), kafka, &[]);
+    let ca = broker.ca().to_str().unwrap().to_owned();
+    let good =
+        source_props(dir.path(), "tls-good", &broker.url(), &format!("{root}/#"), &topic, &[("mqtt.ssl.ca.path", &ca)]);
+    let bad = source_props(
+        dir.path(),
+        "tls-wrong-ca",
+        &broker.url(),
+        &format!("{root}/#"),
+        &topic,
+        &[("mqtt.ssl.ca.path", wrong_ca.to_str().unwrap()), ("mqtt.connect.timeout.seconds", "1")],
+    );
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&good, &bad], 0);
+    w.wait_log("subscribed", Duration::from_secs(60));
+    let ca_pem = std::fs::read(broker.ca()).unwrap();
+    publish_tls(&broker.url(), vec![(format!("{root}/a"), b"over tls".to_vec())], Some(ca_pem)).await;
+    let got = consume(kafka, &topic, Duration::from_secs(30), |g| !g.is_empty());
+    assert_eq!(got, [b"over tls".to_vec()]);
+    w.wait_log("cannot connect to any MQTT broker", Duration::from_secs(30));
+    let log = w.log_text();
+    let url = broker.url();
+    let wrong = [
+        &format!("cannot connect to any MQTT broker of mqtt.server.uri ({url})")[..],
+        "invalid peer certificate: UnknownIssuer (check mqtt.ssl.ca.path)",
+    ];
+    assert_eq!(lines_with(&log, &wrong), 1, "{log}");
+    assert!(!log.contains("panicked"), "{log}");
     assert!(w.terminate(Duration::from_secs(30)).success());
 }

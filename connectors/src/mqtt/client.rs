@@ -298,7 +298,11 @@ impl<H: Handler> Driver<H> {
                         set_status(&self.status, |s| s.fatal = Some(fatal));
                         return;
                     }
-                    set_status(&self.status, |s| s.last_error = Some(format!("{}: {e}", self.servers[self.current].0)));
+                    // A certificate the CA does not vouch for is the usual TLS failure.
+                    let hint = if matches!(e, ConnectionError::Tls(_)) { " (check mqtt.ssl.ca.path)" } else { "" };
+                    set_status(&self.status, |s| {
+                        s.last_error = Some(format!("{}: {e}{hint}", self.servers[self.current].0));
+                    });
                     let delay = self.next_delay();
                     let was = self.servers[self.current].0.clone();
                     self.current = (self.current + 1) % self.servers.len();
