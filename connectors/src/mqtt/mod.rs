@@ -9,6 +9,12 @@
 //! offsets are stored: the broker's session is the position. Ordering: per MQTT topic as the
 //! broker delivers, within one task; redeliveries come after newer messages.
 //!
+//! Bad input: a payload that is not the configured `mqtt.payload.format` (not UTF-8, not JSON),
+//! or an MQTT topic that `kafka.topic.regex` does not match under
+//! `kafka.topic.regex.unmatched=fail`, becomes a failed record (`SourceRecord::failed`), so
+//! the runtime's `errors.tolerance` decides: the task fails naming the MQTT topic and the
+//! problem, or the message is skipped, logged and acknowledged in order like a delivered one.
+//!
 //! Sink delivery: at-least-once; consumer offsets are committed only after every QoS 1/2
 //! publish before them was acknowledged (PUBACK/PUBCOMP).
 //!
