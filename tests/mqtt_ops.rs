@@ -416,7 +416,7 @@ async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_to
     let dir = tempfile::tempdir().unwrap();
     let root = unique_name("rx");
     let prefix = unique_name("rx");
-    for t in ["temp.kitchen", "temp.hall", "other"] {
+    for t in ["temp.kitchen", "temp.hall", "other", "strict.kitchen"] {
         create_topic(kafka, &format!("{prefix}.{t}"), 1).await.unwrap();
     }
     let worker = worker_props(dir.path(), kafka, &[]);
@@ -431,9 +431,26 @@ async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_to
         &format!("{prefix}.other"),
         &[("kafka.topic.regex", &regex), ("kafka.topic.replacement", &replacement)],
     );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
-    w.wait_log("subscribed", Duration::from_secs(60));
+    // The same rule, but unmatched MQTT topics are data errors (here tolerated and logged).
+    let strict_regex = format!(r"{root}/strict/(\\w+)/temp");
+    let strict = source_props(
+        dir.path(),
+        &format!("{prefix}-strict"),
+        &mqtt.url,
+        &format!("{root}/strict/#"),
+        &format!("{prefix}.other"),
+        &[
+            ("kafka.topic.regex", &strict_regex),
+            ("kafka.topic.replacement", &format!("{prefix}.strict.$1")),
+            ("kafka.topic.regex.unmatched", "fail"),
+            ("errors.tolerance", "all"),
+            ("errors.log.enable", "true"),
+        ],
+    );
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src, &strict], 0);
+    wait_for_log_count(&mut w, "subscribed", 2);
     let at = |s: &str| format!("{root}/sensors/{s}");
+    let strict_at = |s: &str| format!("{root}/strict/{s}");
     publish(
         &mqtt.url,
         vec![
@@ -441,6 +458,8 @@ async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_to
             (at("hall/temp"), b"h1".to_vec()),
             (at("kitchen/humidity"), b"u1".to_vec()),
             (at("kitchen/temp"), b"k2".to_vec()),
+            (strict_at("kitchen/humidity"), b"s0".to_vec()),
+            (strict_at("kitchen/temp"), b"s1".to_vec()),
         ],
     )
     .await;
@@ -448,6 +467,15 @@ async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_to
     assert_eq!(read("temp.kitchen", 2), [b"k1".to_vec(), b"k2".to_vec()]);
     assert_eq!(read("temp.hall", 1), [b"h1".to_vec()]);
     assert_eq!(read("other", 1), [b"u1".to_vec()], "the unmatched MQTT topic goes to kafka.topic");
+    assert_eq!(read("strict.kitchen", 1), [b"s1".to_vec()]);
+    let log = w.log_text();
+    let unmatched = format!("the MQTT topic '{}' does not match kafka.topic.regex", strict_at("kitchen/humidity"));
+    assert_eq!(lines_with(&log, &["executing stage 'TASK_POLL'", &unmatched]), 1, "{log}");
+    assert_eq!(
+        topic_end_offset(kafka, &format!("{prefix}.other")).unwrap(),
+        1,
+        "with fail, nothing goes to kafka.topic"
+    );
     assert!(w.terminate(Duration::from_secs(30)).success());
 
     // A replacement naming a group the regex lacks fails the connector, naming key and problem.
