@@ -10,7 +10,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat <<USAGE
-Usage: scripts/mosquitto.sh COMMAND [--port PORT] [--dir DIR] [--passwd USER:PASSWORD]
+Usage: scripts/mosquitto.sh COMMAND [--port PORT] [--dir DIR] [--passwd USER:PASSWORD] [--tls]
 
 Manages a Mosquitto MQTT broker (Debian package \`mosquitto\`) on 127.0.0.1 for tests.
 
@@ -21,6 +21,9 @@ Commands:
            messages survive a restart), 10,000 in-flight messages per client and up to
            1,000,000 queued messages per session (100k-message tests queue them all).
            With --passwd, clients must log in as USER with PASSWORD (anonymous refused).
+           With --tls, the listener speaks TLS (ssl://127.0.0.1:PORT) with a server
+           certificate for 127.0.0.1 and localhost signed by a CA generated with openssl
+           on first use: clients trust DIR/tls/ca.pem.
            Returns once the broker accepts connections; a no-op if ours already runs.
   stop     Stop the broker started in DIR: SIGTERM, then SIGKILL after 10 s.
   status   Say whether our broker runs on PORT (exit 1 if not).
@@ -55,6 +58,23 @@ our_pid() {
     && echo "$pid"
 }
 
+# make_certs: a CA and a server certificate (SAN 127.0.0.1, localhost) in $DIR/tls, kept across
+# restarts so clients keep trusting the same CA.
+make_certs() {
+  local tls="$DIR/tls"
+  [ -s "$tls/server.pem" ] && [ -s "$tls/ca.pem" ] && return
+  command -v openssl >/dev/null 2>&1 || die "--tls needs openssl"
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Tributary test CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$tls/server.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null
+  chmod 600 "$tls/ca.key" "$tls/server.key"
+}
+
 write_config() {
   local auth="allow_anonymous true"
   if [ -n "$PASSWD" ]; then
@@ -66,6 +86,13 @@ write_config() {
     auth="allow_anonymous false
 password_file $DIR/passwd"
   fi
+  local tls=""
+  if [ -n "$TLS" ]; then
+    make_certs
+    tls="cafile $DIR/tls/ca.pem
+certfile $DIR/tls/server.pem
+keyfile $DIR/tls/server.key"
+  fi
   cat >"$DIR/mosquitto.conf.tmp" <<CONF
 # Written by scripts/mosquitto.sh; rewritten on each start.
 per_listener_settings false
@@ -73,6 +100,7 @@ per_listener_settings false
 # write to DIR).
 user $(id -un)
 listener $PORT 127.0.0.1
+$tls
 $auth
 persistence true
 persistence_location $DIR/data/
@@ -162,11 +190,13 @@ shift
 PORT=1883
 DIR=""
 PASSWD=""
+TLS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) PORT="${2:?--port needs a value}"; shift 2 ;;
     --dir) DIR="${2:?--dir needs a value}"; shift 2 ;;
     --passwd) PASSWD="${2:?--passwd needs USER:PASSWORD}"; shift 2 ;;
+    --tls) TLS=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac

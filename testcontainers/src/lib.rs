@@ -158,7 +158,14 @@ pub fn start_mosquitto(port: u16, dir: Option<&Path>, login: Option<(&str, &str)
     run_script("mosquitto.sh", "start", port, dir, &extra)
 }
 
-/// Stops a Mosquitto started with [`start_mosquitto`].
+/// Starts Mosquitto with a TLS listener (`scripts/mosquitto.sh start --tls`) on `port`, state
+/// in `dir`: clients trust `dir/tls/ca.pem`, the CA that signed its certificate for 127.0.0.1
+/// and localhost. Returns once it listens.
+pub fn start_mosquitto_tls(port: u16, dir: &Path) -> Result<(), String> {
+    run_script("mosquitto.sh", "start", port, Some(dir), &["--tls".to_owned()])
+}
+
+/// Stops a Mosquitto started with [`start_mosquitto`] or [`start_mosquitto_tls`].
 pub fn stop_mosquitto(port: u16, dir: Option<&Path>) -> Result<(), String> {
     run_script("mosquitto.sh", "stop", port, dir, &[])
 }

@@ -3,6 +3,7 @@
 //!
 //! The driver owns the [`EventLoop`]; tasks talk to it through the [`AsyncClient`] (publish,
 //! ack), whose request channel is bounded, and receive what it sees through a [`Handler`].
+//! Acknowledgements bypass rumqttc's pending queue (see [`super::acks`] for why and how).
 //! Every successful CONNACK starts a new *generation*: acknowledgements of messages received
 //! under an older generation are not sent, because after a reconnect the broker redelivers
 //! them (persistent session) or forgot them (clean session), and a stale packet id could
@@ -19,6 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tributary_runtime::api::{ConnectError, ConnectResult};
 
+use super::acks::AckQueue;
 use super::config::ConnectionSettings;
 use super::protocol::{Client, Inbound, Link, LinkError, LinkOptions, Message};
 
@@ -178,7 +180,7 @@ pub(super) fn connect<H: Handler>(
         generation: generation.clone(),
         status: status.clone(),
         handler,
-        acks,
+        owed: AckQueue::new(acks),
         failures: 0,
     };
     // In the task's span, so its logs carry the connector and task.
@@ -195,9 +197,9 @@ struct Driver<H> {
     generation: Arc<AtomicU64>,
     status: SharedStatus,
     handler: H,
-    /// Acknowledgements from the task. The driver takes them in every state, also while
-    /// `Handler::publish` waits, so the task never waits on the driver to acknowledge.
-    acks: Option<mpsc::Receiver<Ack>>,
+    /// Acknowledgements from the task. The driver takes and writes them in every state, also
+    /// while `Handler::publish` waits, so the task never waits on the driver to acknowledge.
+    owed: AckQueue,
     /// Connection failures in a row.
     failures: u32,
 }
@@ -208,12 +210,17 @@ impl<H: Handler> Driver<H> {
             let event = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return,
-                Some(ack) = next_ack(&mut self.acks) => {
-                    queue_ack(&mut self.link, &self.generation, ack);
+                () = self.owed.recv() => {
+                    self.owed.send(&mut self.link).await;
                     continue;
                 }
                 e = self.link.poll() => e,
             };
+            if event.is_ok() && self.owed.has_queued() {
+                // MQTT 5 hands acknowledgements over a few at a time (see `acks`): the rest
+                // goes as the event loop takes them.
+                self.owed.send(&mut self.link).await;
+            }
             match event {
                 Ok(Inbound::ConnAck { session_present }) => self.on_connack(session_present),
                 Ok(Inbound::Publish(m)) => {
@@ -225,7 +232,7 @@ impl<H: Handler> Driver<H> {
                             biased;
                             _ = cancel.cancelled() => return,
                             _ = &mut publish => break,
-                            Some(ack) = next_ack(&mut self.acks) => queue_ack(&mut self.link, &self.generation, ack),
+                            () = self.owed.recv() => self.owed.send(&mut self.link).await,
                         }
                     }
                 }
@@ -248,12 +255,14 @@ impl<H: Handler> Driver<H> {
                 Ok(Inbound::Other) => {}
                 Err(LinkError::Done) => return,
                 Err(LinkError::Fatal(what)) => {
+                    self.owed.connection_lost(&mut self.link);
                     let fatal = format!("{} {what}", self.servers[self.current]);
                     tracing::error!("{fatal}");
                     set_status(&self.status, |s| s.fatal = Some(fatal));
                     return;
                 }
                 Err(LinkError::Retry(e)) => {
+                    self.owed.connection_lost(&mut self.link);
                     set_status(&self.status, |s| s.last_error = Some(format!("{}: {e}", self.servers[self.current])));
                     let delay = self.next_delay();
                     let was = self.current;
@@ -279,6 +288,7 @@ impl<H: Handler> Driver<H> {
     fn on_connack(&mut self, session_present: bool) {
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         self.failures = 0;
+        self.owed.connected(generation);
         tracing::info!(
             broker = %self.servers[self.current],
             session_present,
@@ -301,22 +311,4 @@ impl<H: Handler> Driver<H> {
         let jitter = 0.5 + rand::random::<f64>();
         base.mul_f64(jitter).min(BACKOFF_MAX)
     }
-}
-
-async fn next_ack(acks: &mut Option<mpsc::Receiver<Ack>>) -> Option<Ack> {
-    match acks {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Queues an acknowledgement into the event loop (sent with its next write), unless it belongs
-/// to an older connection: the broker redelivers those messages (persistent session, and then
-/// the same packet id acknowledges the redelivery of a message Kafka already holds) or forgot
-/// them (clean session, where the packet id may now name another message).
-fn queue_ack(link: &mut Link, generation: &AtomicU64, ack: Ack) {
-    if ack.generation != generation.load(Ordering::Acquire) {
-        return;
-    }
-    link.ack(ack.qos, ack.pkid);
 }

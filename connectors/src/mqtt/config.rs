@@ -15,6 +15,9 @@ pub(super) const SERVER_URI: &str = "mqtt.server.uri";
 pub(super) const TOPICS: &str = "mqtt.topics";
 pub(super) const KAFKA_TOPIC: &str = "kafka.topic";
 pub(super) const SLASH_REPLACEMENT: &str = "kafka.topic.slash.replacement";
+pub(super) const TOPIC_REGEX: &str = "kafka.topic.regex";
+pub(super) const TOPIC_REPLACEMENT: &str = "kafka.topic.replacement";
+pub(super) const TOPIC_REGEX_UNMATCHED: &str = "kafka.topic.regex.unmatched";
 pub(super) const QOS: &str = "mqtt.qos";
 pub(super) const CLIENT_ID: &str = "mqtt.client.id";
 pub(super) const CLEAN_SESSION: &str = "mqtt.clean.session.enabled";
@@ -250,6 +253,23 @@ pub(super) fn source_config_def() -> ConfigDef {
             key(SLASH_REPLACEMENT, ConfigType::String, Importance::Low, "What / in an MQTT topic becomes when kafka.topic is a template (Tributary extension): one of . _ -")
                 .default(".")
                 .validator(Validator::OneOf(vec![".", "_", "-"])),
+        )
+        .define(
+            key(TOPIC_REGEX, ConfigType::String, Importance::Medium, "Regular expression matched against the whole MQTT topic, to choose the Kafka topic from its groups (Tributary extension; Rust regex syntax, close to Java's). A matching message goes to kafka.topic.replacement; others as kafka.topic.regex.unmatched says. Example: sensors/(\\w+)/temp with kafka.topic.replacement=temp.$1 maps sensors/kitchen/temp to temp.kitchen.")
+                .default("")
+                .validator(Validator::custom(|v| match v {
+                    Some(ConfigValue::String(s)) => super::topic_map::check_regex(s),
+                    _ => Ok(()),
+                })),
+        )
+        .define(
+            key(TOPIC_REPLACEMENT, ConfigType::String, Importance::Medium, "Kafka topic for MQTT topics that match kafka.topic.regex (Tributary extension): $1 or ${1} for a numbered group, ${name} for a named group (?P<name>...). In group values, / becomes kafka.topic.slash.replacement and characters Kafka does not allow become _; a result that is no valid topic name (empty, longer than 249) is a data error.")
+                .default(""),
+        )
+        .define(
+            key(TOPIC_REGEX_UNMATCHED, ConfigType::String, Importance::Medium, "Where messages go whose MQTT topic kafka.topic.regex does not match (Tributary extension): 'kafka.topic' to kafka.topic (which may use ${topic}), or 'fail' to make each a data error naming the MQTT topic and the regex, so errors.tolerance decides (the task fails, or skips and logs the message).")
+                .default("kafka.topic")
+                .validator(Validator::OneOfIgnoreCase(vec!["kafka.topic", "fail"])),
         )
         .define(
             key(RECORD_KEY, ConfigType::String, Importance::Medium, "Record key (Tributary extension): 'topic' for the MQTT topic as a string, 'none' for no key.")

@@ -16,6 +16,12 @@
 //! offsets are stored: the broker's session is the position. Ordering: per MQTT topic as the
 //! broker delivers, within one task; redeliveries come after newer messages.
 //!
+//! Bad input: a payload that is not the configured `mqtt.payload.format` (not UTF-8, not JSON),
+//! or an MQTT topic that `kafka.topic.regex` does not match under
+//! `kafka.topic.regex.unmatched=fail`, becomes a failed record (`SourceRecord::failed`), so
+//! the runtime's `errors.tolerance` decides: the task fails naming the MQTT topic and the
+//! problem, or the message is skipped, logged and acknowledged in order like a delivered one.
+//!
 //! Sink delivery: at-least-once; consumer offsets are committed only after every QoS 1/2
 //! publish before them was acknowledged (PUBACK/PUBCOMP).
 //!
@@ -38,6 +44,7 @@
 //! value.converter=org.apache.kafka.connect.converters.ByteArrayConverter
 //! ```
 
+mod acks;
 mod client;
 mod config;
 mod headers;
@@ -46,6 +53,7 @@ mod protocol;
 mod sink;
 mod source;
 mod topic;
+mod topic_map;
 
 use async_trait::async_trait;
 use tributary_runtime::api::{
@@ -102,6 +110,7 @@ impl Connector for MqttSourceConnector {
     async fn start(&mut self, props: &Props) -> ConnectResult<()> {
         let def = config::source_config_def();
         config::connection_settings(props, &def)?;
+        topic_map::TopicMap::from_config(&def.parse(props)?)?;
         self.props = props.clone();
         Ok(())
     }

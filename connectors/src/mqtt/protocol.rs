@@ -6,6 +6,9 @@
 //! for both versions; MQTT 5 only adds [`Properties`] to messages, a session expiry interval
 //! and a receive maximum to the CONNECT.
 
+use std::collections::VecDeque;
+use std::time::Duration;
+
 use bytes::Bytes;
 use rumqttc::v5 as mqtt5;
 use rumqttc::v5::mqttbytes::v5 as packets5;
@@ -125,8 +128,17 @@ impl Client {
 /// One connection's event loop and the options of every broker to fail over to.
 /// The event loops are boxed: they are large, and of different sizes.
 pub(super) enum Link {
-    V311 { eventloop: Box<rumqttc::EventLoop>, servers: Vec<MqttOptions> },
-    V5 { eventloop: Box<mqtt5::EventLoop>, servers: Vec<mqtt5::MqttOptions> },
+    V311 {
+        eventloop: Box<rumqttc::EventLoop>,
+        servers: Vec<MqttOptions>,
+    },
+    V5 {
+        eventloop: Box<mqtt5::EventLoop>,
+        servers: Vec<mqtt5::MqttOptions>,
+        /// The event loop's own request channel, for acknowledgements: rumqttc's MQTT 5 event
+        /// loop does not expose its connection (see `acks`).
+        acker: mqtt5::AsyncClient,
+    },
 }
 
 /// What a connection needs beyond the settings.
@@ -157,7 +169,8 @@ impl Link {
                 let servers = s.servers.iter().map(|u| options_v5(s, u, &o)).collect::<ConnectResult<Vec<_>>>()?;
                 let first = servers.first().cloned().ok_or_else(no_broker)?;
                 let (client, eventloop) = mqtt5::AsyncClient::new(first, cap);
-                Ok((Client::V5(client), Link::V5 { eventloop: Box::new(eventloop), servers }))
+                let acker = client.clone();
+                Ok((Client::V5(client), Link::V5 { eventloop: Box::new(eventloop), servers, acker }))
             }
         }
     }
@@ -170,7 +183,7 @@ impl Link {
                     eventloop.mqtt_options = o.clone();
                 }
             }
-            Self::V5 { eventloop, servers } => {
+            Self::V5 { eventloop, servers, .. } => {
                 if let Some(o) = servers.get(i) {
                     eventloop.options = o.clone();
                 }
@@ -202,25 +215,77 @@ impl Link {
         }
     }
 
-    /// Queues the acknowledgement of a received QoS 1 (PUBACK) or 2 (PUBREC) message.
-    pub(super) fn ack(&mut self, qos: QoS, pkid: u16) {
-        match (self, qos) {
-            (_, QoS::AtMostOnce) => {}
-            (Self::V311 { eventloop, .. }, QoS::AtLeastOnce) => {
-                eventloop.pending.push_back(rumqttc::Request::PubAck(rumqttc::PubAck::new(pkid)));
+    /// Sends the acknowledgements at the front of `acks` (QoS 1: PUBACK, QoS 2: PUBREC),
+    /// removing those handed over.
+    ///
+    /// 3.1.1 writes them all straight to the connection and flushes, bypassing the event loop;
+    /// on a write error, or with no connection, they are dropped (the event loop meets the
+    /// error on its next poll and reconnects; the broker redelivers). MQTT 5 puts as many as
+    /// fit into the event loop's request channel, which it serves without a timer; the rest
+    /// stay in `acks` for the next call.
+    pub(super) async fn send_acks(&mut self, acks: &mut VecDeque<(QoS, u16)>) {
+        match self {
+            Self::V311 { eventloop, .. } => {
+                let Some(network) = eventloop.network.as_mut() else {
+                    acks.clear();
+                    return;
+                };
+                while let Some((qos, pkid)) = acks.pop_front() {
+                    let packet = match qos {
+                        QoS::AtMostOnce => continue,
+                        QoS::AtLeastOnce => rumqttc::Packet::PubAck(rumqttc::PubAck::new(pkid)),
+                        QoS::ExactlyOnce => rumqttc::Packet::PubRec(rumqttc::PubRec::new(pkid)),
+                    };
+                    if let Err(e) = network.write(packet).await {
+                        tracing::debug!(error = %e, "cannot write an acknowledgement; the broker will redeliver");
+                        acks.clear();
+                        return;
+                    }
+                }
+                match tokio::time::timeout(ACK_FLUSH_TIMEOUT, network.flush()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "cannot flush acknowledgements; the broker will redeliver")
+                    }
+                    Err(_) => tracing::debug!("flushing acknowledgements timed out; the broker will redeliver"),
+                }
             }
-            (Self::V311 { eventloop, .. }, QoS::ExactlyOnce) => {
-                eventloop.pending.push_back(rumqttc::Request::PubRec(rumqttc::PubRec::new(pkid)));
+            Self::V5 { acker, .. } => {
+                while let Some(&(qos, pkid)) = acks.front() {
+                    // `try_ack` reads only the packet id and QoS of the message.
+                    let mut publish = packets5::Publish::new("", qos5(qos), Bytes::new(), None);
+                    publish.pkid = pkid;
+                    match acker.try_ack(&publish) {
+                        Ok(()) => {
+                            acks.pop_front();
+                        }
+                        // The channel is full (never closed: its receiver is the event loop
+                        // beside it); the event loop takes one per poll, the rest waits.
+                        Err(_) => return,
+                    }
+                }
             }
-            (Self::V5 { eventloop, .. }, QoS::AtLeastOnce) => {
-                eventloop.pending.push_back(mqtt5::Request::PubAck(packets5::PubAck::new(pkid, None)));
+        }
+    }
+
+    /// Drops the acknowledgements rumqttc still holds for a lost connection: it moves unsent
+    /// requests into `pending` to resend them on the next connection, where their packet ids
+    /// may name other messages.
+    pub(super) fn forget_acks(&mut self) {
+        match self {
+            Self::V311 { eventloop, .. } => {
+                eventloop.pending.retain(|r| !matches!(r, rumqttc::Request::PubAck(_) | rumqttc::Request::PubRec(_)));
             }
-            (Self::V5 { eventloop, .. }, QoS::ExactlyOnce) => {
-                eventloop.pending.push_back(mqtt5::Request::PubRec(packets5::PubRec::new(pkid, None)));
+            Self::V5 { eventloop, .. } => {
+                eventloop.pending.retain(|r| !matches!(r, mqtt5::Request::PubAck(_) | mqtt5::Request::PubRec(_)));
             }
         }
     }
 }
+
+/// How long a 3.1.1 flush of acknowledgements may take before they are given up (the
+/// connection is then as good as lost, and the event loop will say so).
+const ACK_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn no_broker() -> ConnectError {
     ConnectError::config(super::config::SERVER_URI, "no broker URI")
@@ -366,6 +431,7 @@ fn error_v311(e: ConnectionError) -> LinkError {
             };
             why.map_or_else(|| LinkError::Retry(e.to_string()), refused)
         }
+        ConnectionError::Tls(_) => LinkError::Retry(format!("{e}{TLS_HINT}")),
         _ => LinkError::Retry(e.to_string()),
     }
 }
@@ -392,10 +458,13 @@ fn error_v5(e: mqtt5::ConnectionError) -> LinkError {
             };
             why.map_or_else(|| LinkError::Retry(e.to_string()), refused)
         }
+        E::Tls(_) => LinkError::Retry(format!("{e}{TLS_HINT}")),
         _ => LinkError::Retry(e.to_string()),
     }
 }
 
+/// A certificate the CA does not vouch for is the usual TLS failure.
+const TLS_HINT: &str = " (check mqtt.ssl.ca.path)";
 const BAD_LOGIN: &str = "bad user name or password (check mqtt.username and mqtt.password)";
 const NOT_AUTHORIZED: &str = "not authorized: wrong user name or password, or no permission (check mqtt.username, mqtt.password and the broker's ACLs)";
 const BAD_CLIENT_ID: &str = "client id rejected (check mqtt.client.id)";

@@ -28,7 +28,7 @@ use super::config::{self, ConnectionSettings};
 use super::headers;
 use super::payload::json_to_value;
 use super::protocol::Message;
-use super::topic;
+use super::topic_map::TopicMap;
 
 const BATCH: usize = 1000;
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -79,11 +79,9 @@ pub struct MqttSourceTask {
     owed: VecDeque<Option<(u64, QoS, u16)>>,
     /// Messages received since start, logged at stop (how shared subscriptions spread them).
     received: u64,
-    kafka_topic: String,
-    slash: char,
+    topic_map: TopicMap,
     key_topic: bool,
     format: Format,
-    tolerate_all: bool,
     topics: HashMap<String, Arc<str>>,
     partition: Arc<OffsetMap>,
     string_schema: Arc<Schema>,
@@ -101,11 +99,9 @@ impl Default for MqttSourceTask {
             permits: Arc::new(Semaphore::new(0)),
             owed: VecDeque::new(),
             received: 0,
-            kafka_topic: String::new(),
-            slash: '.',
+            topic_map: TopicMap::default(),
             key_topic: true,
             format: Format::Bytes,
-            tolerate_all: false,
             topics: HashMap::new(),
             partition: Arc::default(),
             string_schema: Schema::primitive(SchemaType::String),
@@ -117,16 +113,16 @@ impl Default for MqttSourceTask {
 }
 
 impl MqttSourceTask {
-    fn kafka_topic_for(&mut self, mqtt_topic: &str) -> Arc<str> {
+    fn kafka_topic_for(&mut self, mqtt_topic: &str) -> ConnectResult<Arc<str>> {
         if let Some(t) = self.topics.get(mqtt_topic) {
-            return t.clone();
+            return Ok(t.clone());
         }
         if self.topics.len() >= TOPIC_CACHE {
             self.topics.clear();
         }
-        let t: Arc<str> = topic::kafka_topic(&self.kafka_topic, mqtt_topic, self.slash).into();
+        let t: Arc<str> = self.topic_map.kafka_topic(mqtt_topic)?.into();
         self.topics.insert(mqtt_topic.to_owned(), t.clone());
-        t
+        Ok(t)
     }
 
     fn value(&self, publish: &Message) -> ConnectResult<(Option<Arc<Schema>>, Value)> {
@@ -157,7 +153,7 @@ impl MqttSourceTask {
 
     fn record(&mut self, publish: &Message) -> ConnectResult<SourceRecord> {
         let (value_schema, value) = self.value(publish)?;
-        let kafka_topic = self.kafka_topic_for(&publish.topic);
+        let kafka_topic = self.kafka_topic_for(&publish.topic)?;
         let mut r = SourceRecord::new(self.partition.clone(), OffsetMap::new(), kafka_topic, value_schema, value);
         if self.key_topic {
             r = r.with_key(Some(self.string_schema.clone()), Value::String(publish.topic.clone()));
@@ -173,7 +169,7 @@ impl MqttSourceTask {
         Ok(r)
     }
 
-    /// Acknowledges a message now (one that becomes no record), if still on its connection.
+    /// Acknowledges a message, if still on its connection.
     async fn ack(&self, generation: u64, qos: QoS, pkid: u16) {
         if qos == QoS::AtMostOnce {
             return;
@@ -186,20 +182,18 @@ impl MqttSourceTask {
         }
     }
 
-    /// Handles one message: a record, or `None` when bad and tolerated (then acknowledged).
-    async fn take(&mut self, msg: Msg) -> ConnectResult<Option<SourceRecord>> {
-        match self.record(&msg.publish) {
-            Ok(r) => {
-                self.owed.push_back(Some((msg.generation, msg.publish.qos, msg.publish.pkid)));
-                Ok(Some(r))
-            }
-            Err(e) if self.tolerate_all => {
-                tracing::warn!(error = %e.chain(), "skipping a message (errors.tolerance=all)");
-                self.ack(msg.generation, msg.publish.qos, msg.publish.pkid).await;
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+    /// Handles one message: its record, or, when the payload is not the configured format, a
+    /// failed record carrying the raw payload and the error. The runtime applies
+    /// `errors.tolerance` to it and calls `commit_record` for it in order, which acknowledges
+    /// the message like any other: never ahead of records still on their way to Kafka.
+    fn take(&mut self, msg: Msg) -> SourceRecord {
+        let record = self.record(&msg.publish).unwrap_or_else(|e| {
+            let topic = self.kafka_topic_for(&msg.publish.topic).unwrap_or_else(|_| Arc::from(""));
+            let raw = Value::Bytes(msg.publish.payload.to_vec());
+            SourceRecord::failed(self.partition.clone(), OffsetMap::new(), topic, raw, &e)
+        });
+        self.owed.push_back(Some((msg.generation, msg.publish.qos, msg.publish.pkid)));
+        record
     }
 
     fn stopped_error(&self) -> ConnectError {
@@ -216,15 +210,13 @@ impl SourceTask for MqttSourceTask {
         let def = config::source_config_def();
         let c = def.parse(props)?;
         let settings: ConnectionSettings = config::connection_settings(props, &def)?;
-        self.kafka_topic = c.string(config::KAFKA_TOPIC);
-        self.slash = c.string(config::SLASH_REPLACEMENT).chars().next().unwrap_or('.');
+        self.topic_map = TopicMap::from_config(&c)?;
         self.key_topic = c.string(config::RECORD_KEY).eq_ignore_ascii_case("topic");
         self.format = match c.string(config::PAYLOAD_FORMAT).to_ascii_lowercase().as_str() {
             "json" => Format::Json,
             "string" => Format::String,
             _ => Format::Bytes,
         };
-        self.tolerate_all = props.get("errors.tolerance").is_some_and(|t| t.eq_ignore_ascii_case("all"));
         let max_unacked = c.long(config::MAX_UNACKED).unwrap_or(10_000).max(1) as usize;
         self.permits = Arc::new(Semaphore::new(max_unacked));
         let (tx, rx) = mpsc::channel(BATCH * 4);
@@ -285,13 +277,7 @@ impl SourceTask for MqttSourceTask {
             }
         }
         self.received += batch.len() as u64;
-        let mut records = Vec::with_capacity(batch.len());
-        for msg in batch {
-            if let Some(r) = self.take(msg).await? {
-                records.push(r);
-            }
-        }
-        Ok(records)
+        Ok(batch.into_iter().map(|msg| self.take(msg)).collect())
     }
 
     async fn commit_record(&mut self, _record: &SourceRecord, _metadata: Option<RecordMetadata>) -> ConnectResult<()> {

@@ -113,6 +113,9 @@ pub struct SourceRecord {
     pub timestamp: Option<i64>,
     /// Headers.
     pub headers: Headers,
+    /// Set when the task read something it could not turn into a record (a payload that is
+    /// not the configured format): see [`SourceRecord::failed`].
+    pub failure: Option<String>,
 }
 
 impl SourceRecord {
@@ -135,7 +138,30 @@ impl SourceRecord {
             value,
             timestamp: None,
             headers: Headers::new(),
+            failure: None,
         }
+    }
+
+    /// A record standing for something the task read but could not turn into a record, with
+    /// the data error saying why (name the source object and the problem, e.g. the MQTT topic
+    /// and "not UTF-8"). `value` is what was read (raw bytes, typically), for the error log.
+    ///
+    /// The runtime applies `errors.tolerance` to it, at stage `TASK_POLL`: with `none` the
+    /// task fails with `error`; with `all` the record is logged (`errors.log.enable`) and
+    /// skipped. Either way it is never written to Kafka, and a skipped one is retired in poll
+    /// order like a delivered one: `commit_record` is called for it (metadata `None`) once
+    /// every record polled before it is in Kafka, and its source offset is stored then. So a
+    /// task acknowledges upstream exactly as for a good record, and never past unwritten data.
+    pub fn failed(
+        source_partition: impl Into<Arc<OffsetMap>>,
+        source_offset: OffsetMap,
+        topic: impl Into<Arc<str>>,
+        value: Value,
+        error: &crate::api::ConnectError,
+    ) -> Self {
+        let mut r = Self::new(source_partition, source_offset, topic, None, value);
+        r.failure = Some(error.chain());
+        r
     }
 
     /// Sets the key and its schema.

@@ -1,9 +1,12 @@
 //! What a task does with a record that cannot be transformed or converted: Kafka Connect's
 //! `errors.tolerance` (`none`: the task fails; `all`: the record is skipped), with
-//! `errors.log.enable` / `errors.log.include.messages` deciding what the log says.
+//! `errors.log.enable` / `errors.log.include.messages` deciding what the log says (without
+//! `errors.log.enable`: the first skip, then a summary every 30 s, each with the latest error).
 //!
-//! Only data errors are tolerated, in the transform and converter stages, as in Kafka Connect;
-//! a failing `poll`/`put`, an unreachable broker or a bad configuration still fails the task.
+//! Only data errors are tolerated, in the transform and converter stages, as in Kafka Connect,
+//! and for records a source task hands back as failed (`SourceRecord::failed`, stage
+//! `TASK_POLL`: a payload the task cannot parse); a failing `poll`/`put`, an unreachable
+//! broker or a bad configuration still fails the task.
 //! A skipped source record's offset is committed like a delivered one (its position is
 //! consumed), and a skipped sink record's offset is committed with the batch around it, so a
 //! skipped record is not read again after a restart.
@@ -27,6 +30,9 @@ pub(crate) enum Stage {
     ValueConverter,
     /// The header converter.
     HeaderConverter,
+    /// The source task's `poll`: a record the task could not make of what it read
+    /// ([`crate::api::SourceRecord::failed`]).
+    TaskPoll,
 }
 
 impl Stage {
@@ -36,6 +42,7 @@ impl Stage {
             Self::KeyConverter => "KEY_CONVERTER",
             Self::ValueConverter => "VALUE_CONVERTER",
             Self::HeaderConverter => "HEADER_CONVERTER",
+            Self::TaskPoll => "TASK_POLL",
         }
     }
 }
@@ -93,10 +100,14 @@ impl ErrorPolicy {
                 stage.name(),
                 error.chain()
             );
-        } else if self.last_summary.elapsed() >= SUMMARY_EVERY {
+        } else if self.skipped == 1 || self.last_summary.elapsed() >= SUMMARY_EVERY {
+            // The first skip at once, then a summary at most every SUMMARY_EVERY, each with
+            // the latest error, so an operator learns why without a line per record.
             tracing::warn!(
                 skipped = self.skipped - self.reported,
-                "records skipped by errors.tolerance=all since the last report; set errors.log.enable=true to log each"
+                stage = stage.name(),
+                "records skipped by errors.tolerance=all since the last report; set errors.log.enable=true to log each; latest error: {}",
+                error.chain()
             );
             self.reported = self.skipped;
             self.last_summary = Instant::now();

@@ -220,6 +220,10 @@ impl SourceRunner {
         committable: &mut Committable,
         cancel: &CancellationToken,
     ) -> ConnectResult<()> {
+        if let Some(failure) = &record.failure {
+            self.errors.failed(Stage::TaskPoll, ConnectError::data(failure.clone()), || describe(&record))?;
+            return self.skip(record, window, committable, cancel).await;
+        }
         // The task's own record is kept for `commit_record` only when transforms change it.
         let (original, mut record) =
             if self.transforms.is_empty() { (None, record) } else { (Some(record.clone()), record) };
