@@ -298,7 +298,7 @@ pub(super) fn sink_config_def() -> ConfigDef {
     let key = |name: &str, kind, importance, doc: &str| ConfigKey::new(name, kind, importance, doc).group(SINK);
     connection_keys(ConfigDef::new(), "1")
         .define(
-            key(MQTT_TOPIC, ConfigType::String, Importance::High, "MQTT topic to publish each record to (Tributary extension): a fixed topic, or a template with ${topic} (the Kafka topic), ${key} (the record key as a string) and ${header:NAME} (a header's value). A record whose template names a missing key or header is a data error.")
+            key(MQTT_TOPIC, ConfigType::String, Importance::High, "MQTT topic to publish each record to (Tributary extension): a fixed topic, or a template with ${topic} (the Kafka topic), ${key} (the record key as a string), ${header:NAME} (a header's value) and ${field:PATH} (a field of the value, a struct or a schemaless JSON object; dots for nested fields). A record whose template names a missing key, header or field is a data error.")
                 .default("${topic}")
                 .validator(Validator::custom(check_template)),
         )

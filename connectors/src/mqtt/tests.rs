@@ -4,7 +4,7 @@ use tributary_runtime::api::{Headers, SinkRecord, Value};
 
 use super::config::{self, parse_server_uri, source_config_def};
 use super::protocol::Properties;
-use super::topic::{kafka_topic, render_sink_topic, validate_filter};
+use super::topic::{kafka_topic, render_sink_topic, validate_filter, validate_topic_template};
 use super::{default_group, headers, share_filters, split_filters};
 
 fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -114,6 +114,23 @@ fn renders_sink_topics_from_key_header_and_topic() {
     assert!(e.to_string().contains("cmds-0@5"), "{e}");
     let e = render_sink_topic("${key}", &sink_record(Value::String("a/#".into()))).unwrap_err();
     assert_eq!(e.kind(), tributary_runtime::api::ErrorKind::Data);
+}
+
+#[test]
+fn renders_sink_topics_from_value_fields() {
+    let device = Value::Map(vec![(Value::String("id".into()), Value::Int32(7))]);
+    let value = Value::Map(vec![
+        (Value::String("site".into()), Value::String("north".into())),
+        (Value::String("device".into()), device),
+    ]);
+    let r = SinkRecord { value, ..sink_record(Value::Null) };
+    assert_eq!(render_sink_topic("cmd/${field:site}/${field:device.id}", &r).unwrap(), "cmd/north/7");
+    let e = render_sink_topic("cmd/${field:device.name}", &r).unwrap_err();
+    assert_eq!(e.kind(), tributary_runtime::api::ErrorKind::Data);
+    assert!(e.to_string().contains("${field:device.name}") && e.to_string().contains("cmds-0@5"), "{e}");
+    assert!(validate_topic_template("a/${field:x.y}").is_ok());
+    let e = validate_topic_template("a/${field:x..y}").unwrap_err();
+    assert!(e.contains("${field:PATH}"), "{e}");
 }
 
 #[test]

@@ -54,7 +54,8 @@ pub(super) fn is_shared(filter: &str) -> bool {
     filter.starts_with("$share/")
 }
 
-/// Checks the placeholders of a template: `${topic}`, `${key}`, `${header:NAME}`.
+/// Checks the placeholders of a template: `${topic}`, `${key}`, `${header:NAME}`,
+/// `${field:PATH}`.
 pub(super) fn validate_topic_template(template: &str) -> Result<(), String> {
     if template.is_empty() {
         return Err("a topic must not be empty".into());
@@ -66,10 +67,14 @@ pub(super) fn validate_topic_template(template: &str) -> Result<(), String> {
             return Err(format!("'{template}' has a ${{ without its closing }}"));
         };
         let name = &after[..end];
-        let known = name == "topic" || name == "key" || name.strip_prefix("header:").is_some_and(|h| !h.is_empty());
+        let named = |prefix: &str| {
+            name.strip_prefix(prefix).is_some_and(|n| !n.is_empty() && n.split('.').all(|p| !p.is_empty()))
+        };
+        let known = name == "topic" || name == "key" || named("header:") || named("field:");
         if !known {
             return Err(format!(
-                "'{template}' has the unknown placeholder ${{{name}}}: use ${{topic}}, ${{key}} or ${{header:NAME}}"
+                "'{template}' has the unknown placeholder ${{{name}}}: use ${{topic}}, ${{key}}, ${{header:NAME}} or \
+                 ${{field:PATH}}"
             ));
         }
         rest = &after[end + 1..];
@@ -119,6 +124,14 @@ pub(super) fn render_sink_topic(template: &str, record: &SinkRecord) -> ConnectR
                     record.topic, record.kafka_partition, record.kafka_offset
                 ))
             })?
+        } else if let Some(path) = name.strip_prefix("field:") {
+            field(&record.value, path).and_then(text).ok_or_else(|| {
+                ConnectError::data(format!(
+                    "mqtt.topic uses ${{field:{path}}} but the value of the record at {}-{}@{} has no such field (or \
+                     not a text or number one)",
+                    record.topic, record.kafka_partition, record.kafka_offset
+                ))
+            })?
         } else {
             return Err(ConnectError::fatal(format!("bad topic template '{template}'")));
         };
@@ -133,6 +146,16 @@ pub(super) fn render_sink_topic(template: &str, record: &SinkRecord) -> ConnectR
         )));
     }
     Ok(out)
+}
+
+/// The field at a dotted `path` of a struct value, or of a map with string keys (a
+/// schemaless JSON object).
+fn field<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(value, |v, name| match v {
+        Value::Struct(s) => s.get(name),
+        Value::Map(entries) => entries.iter().find(|(k, _)| matches!(k, Value::String(k) if k == name)).map(|(_, v)| v),
+        _ => None,
+    })
 }
 
 /// A value as topic text: strings, UTF-8 bytes and numbers.
