@@ -10,12 +10,12 @@
 //! - the stored source offset is the last record's (aborted records' offsets are committed
 //!   too, so a restarted task does not read them again).
 
+mod common;
+
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -140,30 +140,9 @@ fn registry() -> Arc<tributary_runtime::Registry> {
 
 /// (number, offset) of every record in `topic` (one partition) up to its end.
 fn read(bootstrap: &str, topic: &str, isolation: &str) -> Vec<(i64, i64)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("boundary-reader"))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("isolation.level", isolation)
-        .set("enable.partition.eof", "true")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(500)) {
-            Some(Ok(m)) => {
-                let n = std::str::from_utf8(m.payload().unwrap_or_default()).unwrap().parse().unwrap();
-                out.push((n, m.offset()));
-            }
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => break,
-            Some(Err(e)) => panic!("reading {topic}: {e}"),
-            None => {}
-        }
-    }
-    out
+    common::numbers::read_all(bootstrap, topic, isolation, |m| {
+        (std::str::from_utf8(m.payload().unwrap_or_default()).unwrap().parse().unwrap(), m.offset())
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,7 +20,6 @@ use common::cluster::{Cluster, change, spread};
 use common::numbers::{end_offsets, settled, tally};
 use common::wait_until;
 use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use serde_json::{Value, json};
 use tributary_testcontainers::{TestEnv, create_topic, repo_root, topic_end_offset, unique_name};
@@ -317,35 +316,13 @@ fn the_leader_fences_the_previous_generation_before_new_tasks_start() {
     println!("task count 3 -> 1: {line}\nthe zombie's commit: {}", committed.unwrap_err());
 }
 
-/// Every (key, value) of a compacted offsets topic (one partition is enough here: every key of
-/// one task lands in one partition), read_committed, in order; `None` for a tombstone.
+/// Every (key, value) of an offsets topic, read_committed, in order per partition (every key of
+/// one task lands in one partition); `None` for a tombstone.
 fn offset_records(bootstrap: &str, topic: &str) -> Vec<(String, Option<Value>)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("offsets-reader"))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let partitions =
-        consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap().topics()[0].partitions().len();
-    let (mut at_end, mut out) = (0, Vec::new());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while at_end < partitions && Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(500)) {
-            Some(Ok(m)) => {
-                let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
-                out.push((key, m.payload().map(|p| serde_json::from_slice(p).unwrap())));
-            }
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => at_end += 1,
-            Some(Err(e)) => panic!("reading {topic}: {e}"),
-            None => {}
-        }
-    }
-    out
+    common::numbers::read_all(bootstrap, topic, "read_committed", |m| {
+        let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
+        (key, m.payload().map(|p| serde_json::from_slice(p).unwrap()))
+    })
 }
 
 /// The last value of `key` in `records`.

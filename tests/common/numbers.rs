@@ -5,20 +5,25 @@ use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::{BorrowedMessage, Message};
 use tributary_testcontainers::unique_name;
 
 use super::wait_until;
 
-/// Every number a read_committed consumer reads from `topic` (all partitions) up to its current
-/// end, each taken from a record's value by `number`.
-pub(crate) fn committed_numbers(bootstrap: &str, topic: &str, number: impl Fn(&[u8]) -> u64) -> Vec<u64> {
+/// Whatever `each` takes from every record of `topic` (all partitions) up to its current end,
+/// read with `isolation` (`read_committed` or `read_uncommitted`).
+pub(crate) fn read_all<T>(
+    bootstrap: &str,
+    topic: &str,
+    isolation: &str,
+    mut each: impl FnMut(&BorrowedMessage<'_>) -> T,
+) -> Vec<T> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("eos-reader"))
+        .set("group.id", unique_name("test-reader"))
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
-        .set("isolation.level", "read_committed")
+        .set("isolation.level", isolation)
         .set("enable.partition.eof", "true")
         .create()
         .unwrap();
@@ -30,13 +35,19 @@ pub(crate) fn committed_numbers(bootstrap: &str, topic: &str, number: impl Fn(&[
     let deadline = Instant::now() + Duration::from_secs(300);
     while at_end < partitions && Instant::now() < deadline {
         match consumer.poll(Duration::from_millis(500)) {
-            Some(Ok(m)) => out.push(number(m.payload().unwrap_or_default())),
+            Some(Ok(m)) => out.push(each(&m)),
             Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => at_end += 1,
             Some(Err(e)) => panic!("reading {topic}: {e}"),
             None => {}
         }
     }
     out
+}
+
+/// Every number a read_committed consumer reads from `topic` (all partitions) up to its current
+/// end, each taken from a record's value by `number`.
+pub(crate) fn committed_numbers(bootstrap: &str, topic: &str, number: impl Fn(&[u8]) -> u64) -> Vec<u64> {
+    read_all(bootstrap, topic, "read_committed", |m| number(m.payload().unwrap_or_default()))
 }
 
 /// (missing numbers below `count`, duplicate deliveries).
