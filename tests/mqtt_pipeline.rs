@@ -234,6 +234,29 @@ async fn with_exactly_once_100k_qos1_messages_arrive_each_exactly_once() {
     assert_eq!(set.len(), n, "messages missing in Kafka:\n{}", cluster.logs());
     assert_eq!(dups, 0, "duplicates with exactly-once");
     assert!(cluster.logs().contains("transactional producer ready"), "{}", cluster.logs());
+    // GET /metrics: what the task read and wrote, and nothing left unacknowledged upstream.
+    let labels = format!("{{connector=\"{name}\",task=\"0\"}}");
+    let metric = |text: &str, metric: &str| -> Option<i64> {
+        let prefix = format!("{metric}{labels} ");
+        text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).and_then(|v| v.parse().ok())
+    };
+    let url = cluster.url(0, "/metrics");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let (status, body) = common::cluster::call("GET", &url, None);
+        assert_eq!(status, 200, "{body}");
+        let text = body.as_str().unwrap_or_default().to_owned();
+        if metric(&text, "tributary_task_mqtt_unacknowledged_messages") == Some(0) || Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let n = i64::try_from(n).unwrap();
+    assert_eq!(metric(&text, "tributary_source_record_poll_total"), Some(n), "{text}");
+    assert_eq!(metric(&text, "tributary_source_record_write_total"), Some(n), "{text}");
+    assert_eq!(metric(&text, "tributary_source_record_active_count"), Some(0), "{text}");
+    assert_eq!(metric(&text, "tributary_task_mqtt_unacknowledged_messages"), Some(0), "{text}");
+    assert!(text.contains("# TYPE tributary_source_record_poll_total counter"), "{text}");
     for g in got.iter().take(1000) {
         let text = String::from_utf8(g.value.clone()).unwrap();
         let i: usize = text.trim_start_matches("m-").parse().unwrap();

@@ -62,6 +62,7 @@ fn routes(state: AppState) -> Router {
     Router::new()
         .route("/", get(root))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/connectors", get(c::list).post(c::create))
         .route("/connectors/{name}", get(c::get).delete(c::delete))
         .route("/connectors/{name}/config", get(c::get_config).put(c::put_config).patch(c::patch_config))
@@ -121,6 +122,12 @@ async fn root(State(h): State<AppState>) -> Response {
         "kafka_cluster_id": h.kafka_cluster_id().await,
     }))
     .into_response()
+}
+
+/// The tasks' metrics in Prometheus's text format. Not part of Kafka Connect's REST API (it
+/// serves metrics through JMX), so not in the OpenAPI document either.
+async fn metrics(State(h): State<AppState>) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], h.metrics()).into_response()
 }
 
 /// KIP-1017's health check.

@@ -54,6 +54,8 @@ pub trait Herder: Send + Sync {
     }
     /// This worker's id.
     fn worker_id(&self) -> String;
+    /// The metrics of the tasks running on this worker, in Prometheus's text format.
+    fn metrics(&self) -> String;
     /// The plugins this worker can run.
     fn registry(&self) -> &Arc<Registry>;
     /// The worker settings validation shows or depends on: its converters (`key.converter`,
@@ -135,6 +137,9 @@ impl Worker {
 
 #[async_trait]
 impl Herder for Worker {
+    fn metrics(&self) -> String {
+        Worker::metrics(self).render()
+    }
     fn worker_id(&self) -> String {
         Worker::worker_id(self).to_owned()
     }

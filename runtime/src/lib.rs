@@ -8,6 +8,7 @@ pub mod config_providers;
 pub mod distributed;
 pub mod herder;
 pub mod loggers;
+pub mod metrics;
 pub mod plugins;
 pub mod properties;
 pub mod transforms;

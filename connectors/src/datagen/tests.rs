@@ -10,6 +10,7 @@ fn ctx(stored: Option<serde_json::Value>) -> SourceTaskContext {
         task: 0,
         offsets: Arc::new(FixedOffsetReader(stored.map(|v| v.as_object().unwrap().clone()))),
         transactions: None,
+        metrics: Default::default(),
     }
 }
 

@@ -68,6 +68,9 @@ pub struct MqttSinkTask {
     retain: bool,
     /// MQTT 5: publish the properties the record's headers carry.
     properties: bool,
+    /// QoS 1/2 publishes the broker has not acknowledged yet: the task's
+    /// `mqtt-in-flight-publishes` metric.
+    in_flight: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl MqttSinkTask {
@@ -87,7 +90,9 @@ impl MqttSinkTask {
 
     fn update_outstanding(&self) {
         let acked = self.acks.acked.load(Ordering::Acquire);
-        self.acks.outstanding.store(self.sent.saturating_sub(acked), Ordering::Release);
+        let outstanding = self.sent.saturating_sub(acked);
+        self.acks.outstanding.store(outstanding, Ordering::Release);
+        self.in_flight.store(i64::try_from(outstanding).unwrap_or(i64::MAX), Ordering::Relaxed);
     }
 }
 
@@ -97,6 +102,7 @@ impl SinkTask for MqttSinkTask {
         let def = config::sink_config_def();
         let c = def.parse(props)?;
         let settings = config::connection_settings(props, &def)?;
+        self.in_flight = ctx.metrics.gauge("mqtt-in-flight-publishes");
         self.template = c.string(config::MQTT_TOPIC);
         self.qos = Some(settings.qos);
         self.retain = c.bool(config::RETAIN);

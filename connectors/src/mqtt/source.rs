@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering as AtomicOrdering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -79,6 +80,9 @@ pub struct MqttSourceTask {
     owed: VecDeque<Option<(u64, QoS, u16)>>,
     /// Messages received since start, logged at stop (how shared subscriptions spread them).
     received: u64,
+    /// Messages received and not yet acknowledged to the broker (waiting for Kafka): the task's
+    /// `mqtt-unacknowledged-messages` metric.
+    unacked: Arc<AtomicI64>,
     topic_map: TopicMap,
     key_topic: bool,
     format: Format,
@@ -99,6 +103,7 @@ impl Default for MqttSourceTask {
             permits: Arc::new(Semaphore::new(0)),
             owed: VecDeque::new(),
             received: 0,
+            unacked: Arc::default(),
             topic_map: TopicMap::default(),
             key_topic: true,
             format: Format::Bytes,
@@ -210,6 +215,7 @@ impl SourceTask for MqttSourceTask {
         let def = config::source_config_def();
         let c = def.parse(props)?;
         let settings: ConnectionSettings = config::connection_settings(props, &def)?;
+        self.unacked = ctx.metrics.gauge("mqtt-unacknowledged-messages");
         self.topic_map = TopicMap::from_config(&c)?;
         self.key_topic = c.string(config::RECORD_KEY).eq_ignore_ascii_case("topic");
         self.format = match c.string(config::PAYLOAD_FORMAT).to_ascii_lowercase().as_str() {
@@ -277,13 +283,16 @@ impl SourceTask for MqttSourceTask {
             }
         }
         self.received += batch.len() as u64;
-        Ok(batch.into_iter().map(|msg| self.take(msg)).collect())
+        let records = batch.into_iter().map(|msg| self.take(msg)).collect();
+        self.unacked.store(self.owed.len() as i64, AtomicOrdering::Relaxed);
+        Ok(records)
     }
 
     async fn commit_record(&mut self, _record: &SourceRecord, _metadata: Option<RecordMetadata>) -> ConnectResult<()> {
         if let Some(Some((generation, qos, pkid))) = self.owed.pop_front() {
             self.ack(generation, qos, pkid).await;
         }
+        self.unacked.store(self.owed.len() as i64, AtomicOrdering::Relaxed);
         Ok(())
     }
 

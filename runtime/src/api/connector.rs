@@ -173,6 +173,9 @@ pub struct SourceTaskContext {
     /// Where the task defines its own transaction boundaries: present only when its connector
     /// runs with `transaction.boundary=connector` on a worker with exactly-once support.
     pub transactions: Option<Arc<super::TransactionContext>>,
+    /// The task's metrics, where a connector adds gauges of its own
+    /// ([`crate::metrics::TaskMetrics::gauge`]).
+    pub metrics: Arc<crate::metrics::TaskMetrics>,
 }
 
 /// Reads records from an external system.
@@ -208,6 +211,9 @@ pub struct SinkTaskContext {
     /// The worker's producer, for a connector whose [`SinkConnector::kafka_writes`] says its
     /// tasks write to Kafka.
     pub kafka: Option<Arc<dyn super::KafkaOutput>>,
+    /// The task's metrics, where a connector adds gauges of its own
+    /// ([`crate::metrics::TaskMetrics::gauge`]).
+    pub metrics: Arc<crate::metrics::TaskMetrics>,
 }
 
 /// Next offset to consume, per partition: what a sink commits.

@@ -174,6 +174,8 @@ pub struct Worker {
     units: units::Units,
     /// Connectors that asked for new task configs ([`crate::api::ConnectorContext`]).
     reconfigurations: Arc<crate::api::ReconfigurationRequests>,
+    /// The metrics of the tasks running here (`GET /metrics`).
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -203,6 +205,7 @@ impl Worker {
             cluster_id: std::sync::OnceLock::new(),
             units: units::Units::default(),
             reconfigurations: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 
@@ -381,6 +384,12 @@ impl Worker {
         let span = tracing::info_span!("task", connector = %id.connector, task = id.task, kind = tracing::field::Empty);
         let notes = TopicNotes::new(topics);
         let TaskStages { converters, transforms, errors, boundary, offsets_topic, kafka_writes } = stages;
+        let kind = match connector {
+            AnyConnector::Source(_) => crate::metrics::TaskKind::Source,
+            AnyConnector::Sink(_) => crate::metrics::TaskKind::Sink,
+        };
+        let metrics = self.metrics.register(&id.connector, id.task, kind);
+        let unregister = (self.metrics.clone(), id.clone(), metrics.clone());
         let fut = match connector {
             AnyConnector::Source(c) => {
                 span.record("kind", "source");
@@ -413,6 +422,7 @@ impl Worker {
                     value_buf: Vec::new(),
                     topics: notes,
                     transaction: boundary.map(transactions::Transaction::new),
+                    metrics,
                 };
                 runner.run(cancel, Started(status.clone())).boxed()
             }
@@ -439,6 +449,7 @@ impl Worker {
                     resume: Default::default(),
                     output,
                     rewind: Default::default(),
+                    metrics,
                 };
                 runner.run(cancel, Started(status.clone())).boxed()
             }
@@ -446,6 +457,8 @@ impl Worker {
         Ok(self.tracker.spawn(
             async move {
                 let outcome = AssertUnwindSafe(fut).catch_unwind().await;
+                let (registry, id, metrics) = unregister;
+                registry.unregister(&id.connector, id.task, &metrics);
                 let failure = match outcome {
                     Ok(Ok(())) => None,
                     Ok(Err(e)) => Some(e.chain()),
@@ -463,6 +476,11 @@ impl Worker {
             }
             .instrument(span),
         ))
+    }
+
+    /// The metrics of the tasks running on this worker.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.metrics
     }
 
     /// Status of every connector.

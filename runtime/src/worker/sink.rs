@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
@@ -31,6 +32,7 @@ use super::converters::TaskConverters;
 use super::errors::{ErrorPolicy, Stage};
 use super::kafka::{RebalanceEvent, TaskClientContext};
 use super::sink_output::{CommitFailure, SinkOutput};
+use crate::metrics::TaskMetrics;
 use crate::transforms::TransformChain;
 
 /// Records handed to one `put` at most.
@@ -58,12 +60,19 @@ pub(crate) struct SinkRunner {
     /// With exactly-once writes: per partition, the offset of the first record consumed since
     /// the last commit, where the partition resumes if the open transaction aborts.
     pub(crate) rewind: SinkOffsets,
+    /// This task's metrics.
+    pub(crate) metrics: Arc<TaskMetrics>,
 }
 
 impl SinkRunner {
     pub(crate) async fn run(mut self, cancel: CancellationToken, started: super::Started) -> ConnectResult<()> {
         let kafka = self.output.clone().map(|o| o as Arc<dyn KafkaOutput>);
-        let ctx = SinkTaskContext { connector: self.id.connector.clone(), task: self.id.task, kafka };
+        let ctx = SinkTaskContext {
+            connector: self.id.connector.clone(),
+            task: self.id.task,
+            kafka,
+            metrics: self.metrics.clone(),
+        };
         // "starting" and "stopped" bracket the task instance's whole life (operators and the
         // rolling-restart test read them).
         tracing::info!("sink task starting");
@@ -142,7 +151,9 @@ impl SinkRunner {
             }
             self.handle_rebalances(current).await?;
             if !consumed.is_empty() {
+                self.metrics.read.fetch_add(consumed.len() as u64, Ordering::Relaxed);
                 if !batch.is_empty() {
+                    self.metrics.sent.fetch_add(batch.len() as u64, Ordering::Relaxed);
                     self.task.put(batch).await?;
                 }
                 let exactly_once = self.output.as_ref().is_some_and(|o| o.exactly_once());

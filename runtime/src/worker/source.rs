@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{BaseRecord, Producer};
+use std::sync::atomic::Ordering;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{
@@ -28,6 +29,7 @@ use super::converters::TaskConverters;
 use super::errors::{ErrorPolicy, Stage};
 use super::offsets::{ConnectorOffsets, OffsetStore};
 use super::producer::{Acks, Outcome, SourceProducer};
+use crate::metrics::TaskMetrics;
 use crate::transforms::TransformChain;
 
 /// What became of a record: Kafka's delivery report, or skipped before sending (dropped by a
@@ -101,6 +103,8 @@ pub(crate) struct SourceRunner {
     pub(crate) topics: super::topics::TopicNotes,
     /// The open transaction's state, on a worker with exactly-once source support.
     pub(crate) transaction: Option<super::transactions::Transaction>,
+    /// This task's metrics.
+    pub(crate) metrics: Arc<TaskMetrics>,
 }
 
 /// A record's bytes as the converters wrote them.
@@ -136,6 +140,7 @@ impl SourceRunner {
             task: self.id.task,
             offsets: Arc::new(ConnectorOffsets { store: self.offsets.clone(), connector: self.id.connector.clone() }),
             transactions: self.transaction.as_ref().and_then(super::transactions::Transaction::context),
+            metrics: self.metrics.clone(),
         };
         // "starting" and "stopped" bracket the task instance's whole life (operators and the
         // rolling-restart test read them).
@@ -187,6 +192,7 @@ impl SourceRunner {
                 batch = self.task.poll() => batch?,
             };
             let polled = !batch.is_empty();
+            self.metrics.polled.fetch_add(batch.len() as u64, Ordering::Relaxed);
             for record in batch {
                 let asked = match &self.transaction {
                     Some(t) => t.after_record(&record)?,
@@ -334,6 +340,7 @@ impl SourceRunner {
             match self.producer.send(br) {
                 Ok(()) => {
                     window.slots.push_back(Slot { record: original.unwrap_or(record), outcome: None });
+                    self.metrics.active.fetch_add(1, Ordering::Relaxed);
                     return Ok(());
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
@@ -384,8 +391,10 @@ impl SourceRunner {
     }
 
     async fn acknowledge(&mut self, record: SourceRecord, done: Done, c: &mut Committable) -> ConnectResult<()> {
+        self.metrics.written.fetch_add(1, Ordering::Relaxed);
         let metadata = match done {
             Done::Sent(outcome) => {
+                self.metrics.active.fetch_sub(1, Ordering::Relaxed);
                 let (partition, offset) = outcome.map_err(|e| {
                     if self.fenced(&e) {
                         return super::transactions::failed("sent a record", &self.id, e, true);

@@ -232,6 +232,9 @@ impl Herder for DistributedHerder {
     fn worker_id(&self) -> String {
         self.inner.cfg.worker_id.clone()
     }
+    fn metrics(&self) -> String {
+        self.inner.worker.metrics().render()
+    }
     fn registry(&self) -> &std::sync::Arc<Registry> {
         self.inner.worker.registry()
     }
