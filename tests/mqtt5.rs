@@ -4,154 +4,33 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::mqtt::{self, Mqtt, Version, consume, consume_distinct, distinct, env};
 use common::{WorkerProcess, worker_props, write_props};
 use rdkafka::ClientConfig;
-use rdkafka::Message as _;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Header, Headers as _, OwnedHeaders};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::mqttbytes::v5::{Publish, PublishProperties};
-use rumqttc::v5::{AsyncClient, Event, Incoming, MqttOptions};
-use tributary_testcontainers::{MqttBrokers, TestEnv, create_topic, split_url, topic_end_offset, unique_name};
+use rumqttc::v5::mqttbytes::v5::PublishProperties;
+use tributary_testcontainers::{create_topic, topic_end_offset, unique_name};
 
-fn env() -> Option<(&'static str, &'static MqttBrokers)> {
-    Some((TestEnv::get().kafka()?, TestEnv::get().mqtt()?))
-}
-
-/// A record read back from Kafka, headers in order with their raw bytes.
-#[derive(Debug)]
-struct Got {
-    value: Vec<u8>,
-    headers: Vec<(String, Vec<u8>)>,
-}
-
-impl Got {
-    fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_slice())
-    }
-    fn text(&self, name: &str) -> Option<String> {
-        self.header(name).map(|v| String::from_utf8_lossy(v).into_owned())
-    }
-}
-
-/// Reads `topic` from the start until `done` says so or `timeout` passes.
-fn consume(bootstrap: &str, topic: &str, timeout: Duration, mut done: impl FnMut(&[Got]) -> bool) -> Vec<Got> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("mqtt5-test"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while Instant::now() < deadline && !done(&out) {
-        let Some(m) = consumer.poll(Duration::from_millis(200)) else { continue };
-        let m = m.unwrap();
-        let headers = m
-            .headers()
-            .map(|h| h.iter().map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec())).collect())
-            .unwrap_or_default();
-        out.push(Got { value: m.payload().unwrap_or_default().to_vec(), headers });
-    }
-    out
-}
-
-/// An MQTT 5 client whose event loop runs on a task; `acked` counts PUBACKs.
-struct Mqtt5 {
-    client: AsyncClient,
-    acked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    received: tokio::sync::mpsc::Receiver<Publish>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Mqtt5 {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn mqtt5_client(url: &str, subscribe: Option<&str>) -> Mqtt5 {
-    let (host, port) = split_url(url);
-    let mut o = MqttOptions::new(unique_name("t5"), host, port);
-    o.set_keep_alive(Duration::from_secs(30))
-        .set_max_packet_size(Some(1 << 20))
-        .set_outgoing_inflight_upper_limit(1000);
-    let (client, mut eventloop) = AsyncClient::new(o, 1000);
-    let acked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (tx, received) = tokio::sync::mpsc::channel(100_000);
-    let (conn_tx, mut conn_rx) = tokio::sync::mpsc::channel(1);
-    let a = acked.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Incoming::ConnAck(_) | Incoming::SubAck(_))) => {
-                    let _ = conn_tx.try_send(());
-                }
-                Ok(Event::Incoming(Incoming::PubAck(_))) => {
-                    a.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                Ok(Event::Incoming(Incoming::Publish(p))) => {
-                    let _ = tx.send(p).await;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    eprintln!("test MQTT 5 client: {e}");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
-    });
-    tokio::time::timeout(Duration::from_secs(10), conn_rx.recv()).await.expect("test MQTT 5 client did not connect");
-    if let Some(filter) = subscribe {
-        client.subscribe(filter, QoS::AtLeastOnce).await.unwrap();
-        tokio::time::timeout(Duration::from_secs(10), conn_rx.recv()).await.expect("no SUBACK");
-    }
-    Mqtt5 { client, acked, received, task }
-}
-
-impl Mqtt5 {
-    /// Publishes `(topic, payload, properties)` at QoS 1 and waits for every PUBACK.
-    async fn publish_all(&self, messages: impl IntoIterator<Item = (String, Vec<u8>, Option<PublishProperties>)>) {
-        let start = self.acked.load(std::sync::atomic::Ordering::Relaxed);
-        let mut n = 0;
-        for (topic, payload, props) in messages {
-            match props {
-                Some(p) => self.client.publish_with_properties(topic, QoS::AtLeastOnce, false, payload, p).await,
-                None => self.client.publish(topic, QoS::AtLeastOnce, false, payload).await,
-            }
-            .unwrap();
-            n += 1;
-        }
-        let deadline = Instant::now() + Duration::from_secs(180);
-        while self.acked.load(std::sync::atomic::Ordering::Relaxed) < start + n {
-            assert!(Instant::now() < deadline, "the broker did not acknowledge {n} publishes");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
+/// [`mqtt::source_props`] with `mqtt.version=5`.
 fn source_props(dir: &Path, name: &str, url: &str, filter: &str, kafka_topic: &str, extra: &[(&str, &str)]) -> PathBuf {
-    let mut pairs = vec![
-        ("name", name),
-        ("connector.class", "io.confluent.connect.mqtt.MqttSourceConnector"),
-        ("mqtt.server.uri", url),
-        ("mqtt.version", "5"),
-        ("mqtt.topics", filter),
-        ("kafka.topic", kafka_topic),
-        ("mqtt.qos", "1"),
-        ("mqtt.clean.session.enabled", "false"),
-        ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-        ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
-    ];
-    pairs.extend_from_slice(extra);
-    write_props(&dir.join(format!("{name}.properties")), &pairs)
+    mqtt::source_props(dir, name, url, filter, kafka_topic, &[&[("mqtt.version", "5")][..], extra].concat())
+}
+
+/// [`mqtt::sink_props`] with `mqtt.version=5`.
+fn sink_props(
+    dir: &Path,
+    name: &str,
+    url: &str,
+    kafka_topic: &str,
+    mqtt_topic: &str,
+    extra: &[(&str, &str)],
+) -> PathBuf {
+    mqtt::sink_props(dir, name, url, kafka_topic, mqtt_topic, &[&[("mqtt.version", "5")][..], extra].concat())
 }
 
 fn properties(
@@ -180,7 +59,7 @@ async fn source_writes_mqtt5_properties_as_headers() {
     let src = source_props(dir.path(), &format!("{topic}-c"), &mqtt.url, &format!("{root}/#"), &topic, &[]);
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
-    let publisher = mqtt5_client(&mqtt.url, None).await;
+    let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
     let with = properties(
         &[("device", "d-1"), ("unit", "°C"), ("device", "d-2"), ("mqtt.qos", "not the QoS")],
         "application/json",
@@ -263,16 +142,11 @@ async fn three_tasks_share_30k_qos1_messages_without_loss() {
         w.log_text().matches("subscribed").count() >= 3
     });
     let n = 30_000usize;
-    let publisher = mqtt5_client(&mqtt.url, None).await;
+    let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
     let t0 = Instant::now();
-    publisher.publish_all((0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("m-{i}").into_bytes(), None))).await;
-    let (mut seen, mut counted) = (HashSet::new(), 0);
-    let got = consume(kafka, &topic, Duration::from_secs(180), |g| {
-        seen.extend(g[counted..].iter().map(|r| r.value.clone()));
-        counted = g.len();
-        seen.len() >= n
-    });
-    let distinct: HashSet<&[u8]> = got.iter().map(|g| g.value.as_slice()).collect();
+    publisher.publish_all((0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("m-{i}").into_bytes()))).await;
+    let got = consume_distinct(kafka, &topic, Duration::from_secs(180), n);
+    let (distinct, _) = distinct(&got);
     let in_kafka = topic_end_offset(kafka, &topic).unwrap();
     let status = w.terminate(Duration::from_secs(30));
     let log = w.log_text();
@@ -313,22 +187,9 @@ async fn sink_publishes_headers_as_mqtt5_properties() {
     let with = FutureRecord::to(&topic).key("k").payload("with").headers(headers);
     producer.send_result(with).unwrap().await.unwrap().unwrap();
     producer.send_result(FutureRecord::to(&topic).key("k").payload("without")).unwrap().await.unwrap().unwrap();
-    let mut subscriber = mqtt5_client(&mqtt.url, Some(&format!("{root}/#"))).await;
+    let mut subscriber = Mqtt::connect(Version::V5, &mqtt.url, Some(&format!("{root}/#"))).await;
     let worker = worker_props(dir.path(), kafka, &[]);
-    let sink = write_props(
-        &dir.path().join("sink.properties"),
-        &[
-            ("name", &format!("{topic}-sink")),
-            ("connector.class", "MqttSink"),
-            ("topics", &topic),
-            ("mqtt.server.uri", &mqtt.url),
-            ("mqtt.version", "5"),
-            ("mqtt.topic", &format!("{root}/out")),
-            ("mqtt.qos", "1"),
-            ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-            ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
-        ],
-    );
+    let sink = sink_props(dir.path(), &format!("{topic}-sink"), &mqtt.url, &topic, &format!("{root}/out"), &[]);
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&sink], 0);
     let mut got = Vec::new();
     while got.len() < 2 {
@@ -452,9 +313,9 @@ async fn session_expiry_keeps_messages_across_a_worker_kill() {
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let n = 10_000;
-    let publisher = mqtt5_client(&mqtt.url, None).await;
-    let msgs: Vec<(String, Vec<u8>, Option<PublishProperties>)> =
-        (0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("x-{i}").into_bytes(), None)).collect();
+    let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
+    let msgs: Vec<(String, Vec<u8>)> =
+        (0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("x-{i}").into_bytes())).collect();
     publisher.publish_all(msgs[..n / 2].iter().cloned()).await;
     common::wait_until("some records in Kafka", Duration::from_secs(60), || {
         topic_end_offset(kafka, &topic).unwrap_or(0) >= 1000
@@ -464,14 +325,9 @@ async fn session_expiry_keeps_messages_across_a_worker_kill() {
     publisher.publish_all(msgs[n / 2..].iter().cloned()).await;
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 1);
     w.wait_log("session_present=true", Duration::from_secs(60));
-    let (mut seen, mut counted) = (HashSet::new(), 0);
-    let got = consume(kafka, &topic, Duration::from_secs(120), |g| {
-        seen.extend(g[counted..].iter().map(|r| r.value.clone()));
-        counted = g.len();
-        seen.len() >= n
-    });
-    let distinct: HashSet<&[u8]> = got.iter().map(|g| g.value.as_slice()).collect();
-    eprintln!("{} records, {} distinct, {} duplicates", got.len(), distinct.len(), got.len() - distinct.len());
+    let got = consume_distinct(kafka, &topic, Duration::from_secs(120), n);
+    let (distinct, dups) = distinct(&got);
+    eprintln!("{} records, {} distinct, {dups} duplicates", got.len(), distinct.len());
     assert_eq!(distinct.len(), n, "messages lost across the kill:\n{}", w.log_text());
     w.terminate(Duration::from_secs(30));
 }
@@ -528,21 +384,15 @@ async fn properties_round_trip_mqtt_to_kafka_to_mqtt() {
     create_topic(kafka, &topic, 1).await.unwrap();
     let worker = worker_props(dir.path(), kafka, &[]);
     let src = source_props(dir.path(), &format!("{topic}-src"), &mqtt.url, &format!("{root}/in/#"), &topic, &[]);
-    let sink = write_props(
-        &dir.path().join("sink.properties"),
-        &[
-            ("name", &format!("{topic}-sink")),
-            ("connector.class", "io.confluent.connect.mqtt.MqttSinkConnector"),
-            ("topics", &topic),
-            ("mqtt.server.uri", &mqtt.url),
-            ("mqtt.version", "5"),
-            ("mqtt.topic", &format!("{root}/out")),
-            ("mqtt.qos", "1"),
-            ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-            ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
-        ],
+    let sink = sink_props(
+        dir.path(),
+        &format!("{topic}-sink"),
+        &mqtt.url,
+        &topic,
+        &format!("{root}/out"),
+        &[("connector.class", "io.confluent.connect.mqtt.MqttSinkConnector")],
     );
-    let mut subscriber = mqtt5_client(&mqtt.url, Some(&format!("{root}/out"))).await;
+    let mut subscriber = Mqtt::connect(Version::V5, &mqtt.url, Some(&format!("{root}/out"))).await;
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src, &sink], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let sent = properties(
@@ -551,7 +401,7 @@ async fn properties_round_trip_mqtt_to_kafka_to_mqtt() {
         &[255, 0, 128, 7],
         &format!("{root}/replies"),
     );
-    let publisher = mqtt5_client(&mqtt.url, None).await;
+    let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
     publisher.publish_all([(format!("{root}/in/x"), b"payload".to_vec(), Some(sent.clone()))]).await;
     let Ok(Some(p)) = tokio::time::timeout(Duration::from_secs(60), subscriber.received.recv()).await else {
         panic!("nothing came back over MQTT:\n{}", w.log_text());

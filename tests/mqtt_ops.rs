@@ -7,16 +7,13 @@
 
 mod common;
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{WorkerProcess, worker_props, write_props};
-use rdkafka::ClientConfig;
-use rdkafka::Message;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use common::mqtt::{Got, consume, consume_distinct, distinct, env, source_props};
+use common::{WorkerProcess, worker_props};
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS, TlsConfiguration, Transport};
 use tributary_testcontainers::{
     TestEnv, create_topic, split_url, start_mosquitto, start_mosquitto_tls, stop_mosquitto, topic_end_offset,
@@ -25,38 +22,8 @@ use tributary_testcontainers::{
 
 /// The values of the records of `topic`, read from the start until `done` (given what was
 /// read so far) says so or `timeout` passes.
-fn consume(bootstrap: &str, topic: &str, timeout: Duration, mut done: impl FnMut(&[Vec<u8>]) -> bool) -> Vec<Vec<u8>> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("mqtt-ops"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while Instant::now() < deadline && !done(&out) {
-        let Some(m) = consumer.poll(Duration::from_millis(200)) else { continue };
-        out.push(m.unwrap().payload().unwrap_or_default().to_vec());
-    }
-    out
-}
-
-fn source_props(dir: &Path, name: &str, url: &str, filter: &str, kafka_topic: &str, extra: &[(&str, &str)]) -> PathBuf {
-    let mut pairs = vec![
-        ("name", name),
-        ("connector.class", "io.confluent.connect.mqtt.MqttSourceConnector"),
-        ("mqtt.server.uri", url),
-        ("mqtt.topics", filter),
-        ("kafka.topic", kafka_topic),
-        ("mqtt.qos", "1"),
-        ("mqtt.clean.session.enabled", "false"),
-        ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-        ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
-    ];
-    pairs.extend_from_slice(extra);
-    write_props(&dir.join(format!("{name}.properties")), &pairs)
+fn consume_values(bootstrap: &str, topic: &str, timeout: Duration, done: impl FnMut(&[Got]) -> bool) -> Vec<Vec<u8>> {
+    consume(bootstrap, topic, timeout, done).into_iter().map(|g| g.value).collect()
 }
 
 /// What a publisher achieved: messages the broker acknowledged (PUBACK), and how many times
@@ -234,15 +201,9 @@ async fn broker_restart_mid_stream(version: &str) {
     let published = publisher.await.unwrap();
     assert_eq!(published.acked, n);
 
-    // Incremental: recounting every record at each poll would make reading quadratic.
-    let (mut seen, mut counted) = (HashSet::new(), 0);
-    let got = consume(kafka, &topic, Duration::from_secs(120), |got| {
-        seen.extend(got[counted..].iter().cloned());
-        counted = got.len();
-        seen.len() >= n
-    });
-    let distinct: HashSet<&Vec<u8>> = got.iter().collect();
-    let (lost, dups) = (n - distinct.len(), got.len() - distinct.len());
+    let got = consume_distinct(kafka, &topic, Duration::from_secs(120), n);
+    let (distinct, dups) = distinct(&got);
+    let lost = n - distinct.len();
     eprintln!(
         "MQTT {version}: broker stopped after {} acknowledged publishes, {} records in Kafka; publisher retried {} batches; \
          {} records read, {lost} lost, {dups} duplicates",
@@ -284,8 +245,7 @@ fn lines_with(log: &str, needles: &[&str]) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
-    let Some(kafka) = TestEnv::get().kafka() else { return };
-    let Some(mqtt) = TestEnv::get().mqtt() else { return };
+    let Some((kafka, mqtt)) = env() else { return };
     let dir = tempfile::tempdir().unwrap();
     let root = unique_name("ba");
     let topic = unique_name("mqtt-bad-all");
@@ -343,7 +303,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
         ],
     )
     .await;
-    let got = consume(kafka, &topic, Duration::from_secs(30), |g| g.len() >= 4);
+    let got = consume_values(kafka, &topic, Duration::from_secs(30), |g| g.len() >= 4);
     let mut values: Vec<String> = got.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect();
     values.sort();
     assert_eq!(values, ["s-0", "s-1", r#"{"j":0}"#, r#"{"j":1}"#], "the good messages, and only them");
@@ -369,8 +329,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledged() {
-    let Some(kafka) = TestEnv::get().kafka() else { return };
-    let Some(mqtt) = TestEnv::get().mqtt() else { return };
+    let Some((kafka, mqtt)) = env() else { return };
     let dir = tempfile::tempdir().unwrap();
     let root = unique_name("bn");
     let topic = unique_name("mqtt-bad-none");
@@ -410,7 +369,7 @@ async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledg
     let tolerant = props(&[("errors.tolerance", "all"), ("errors.log.enable", "true")]);
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&tolerant], 1);
     w.wait_log("executing stage 'TASK_POLL'", Duration::from_secs(30));
-    let got = consume(kafka, &topic, Duration::from_secs(30), |g| g.iter().any(|v| v == br#"{"n":2}"#));
+    let got = consume_values(kafka, &topic, Duration::from_secs(30), |g| g.iter().any(|v| v.value == br#"{"n":2}"#));
     assert!(got.iter().any(|v| v == br#"{"n":2}"#), "the message after the bad one is lost");
     assert!(w.terminate(Duration::from_secs(30)).success());
 }
@@ -426,8 +385,7 @@ fn wait_for_log_count(w: &mut WorkerProcess, needle: &str, count: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_topic() {
-    let Some(kafka) = TestEnv::get().kafka() else { return };
-    let Some(mqtt) = TestEnv::get().mqtt() else { return };
+    let Some((kafka, mqtt)) = env() else { return };
     let dir = tempfile::tempdir().unwrap();
     let root = unique_name("rx");
     let prefix = unique_name("rx");
@@ -478,7 +436,8 @@ async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_to
         ],
     )
     .await;
-    let read = |t: &str, n: usize| consume(kafka, &format!("{prefix}.{t}"), Duration::from_secs(30), |g| g.len() >= n);
+    let read =
+        |t: &str, n: usize| consume_values(kafka, &format!("{prefix}.{t}"), Duration::from_secs(30), |g| g.len() >= n);
     assert_eq!(read("temp.kitchen", 2), [b"k1".to_vec(), b"k2".to_vec()]);
     assert_eq!(read("temp.hall", 1), [b"h1".to_vec()]);
     assert_eq!(read("other", 1), [b"u1".to_vec()], "the unmatched MQTT topic goes to kafka.topic");
@@ -543,7 +502,7 @@ async fn source_connects_over_tls_with_the_configured_ca_and_fails_clearly_with_
     w.wait_log("subscribed", Duration::from_secs(60));
     let ca_pem = std::fs::read(broker.ca()).unwrap();
     publish_tls(&broker.url(), vec![(format!("{root}/a"), b"over tls".to_vec())], Some(ca_pem)).await;
-    let got = consume(kafka, &topic, Duration::from_secs(30), |g| !g.is_empty());
+    let got = consume_values(kafka, &topic, Duration::from_secs(30), |g| !g.is_empty());
     assert_eq!(got, [b"over tls".to_vec()]);
     w.wait_log("cannot connect to any MQTT broker", Duration::from_secs(30));
     let log = w.log_text();
