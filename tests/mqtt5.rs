@@ -5,33 +5,16 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::mqtt::{self, Mqtt, Version, consume, consume_distinct, distinct, env};
-use common::{WorkerProcess, worker_props, write_props};
+use common::mqtt::{self, Fixture, Mqtt, Version, consume, consume_distinct, distinct, env};
+use common::{WorkerProcess, write_props};
 use rdkafka::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rumqttc::v5::mqttbytes::v5::PublishProperties;
-use tributary_testcontainers::{create_topic, topic_end_offset, unique_name};
-
-/// [`mqtt::source_props`] with `mqtt.version=5`.
-fn source_props(dir: &Path, name: &str, url: &str, filter: &str, kafka_topic: &str, extra: &[(&str, &str)]) -> PathBuf {
-    mqtt::source_props(dir, name, url, filter, kafka_topic, &[&[("mqtt.version", "5")][..], extra].concat())
-}
-
-/// [`mqtt::sink_props`] with `mqtt.version=5`.
-fn sink_props(
-    dir: &Path,
-    name: &str,
-    url: &str,
-    kafka_topic: &str,
-    mqtt_topic: &str,
-    extra: &[(&str, &str)],
-) -> PathBuf {
-    mqtt::sink_props(dir, name, url, kafka_topic, mqtt_topic, &[&[("mqtt.version", "5")][..], extra].concat())
-}
+use tributary_testcontainers::{topic_end_offset, unique_name};
 
 fn properties(
     user: &[(&str, &str)],
@@ -51,13 +34,10 @@ fn properties(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn source_writes_mqtt5_properties_as_headers() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("p5");
-    let topic = unique_name("mqtt5-props");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(dir.path(), &format!("{topic}-c"), &mqtt.url, &format!("{root}/#"), &topic, &[]);
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let fx = Fixture::new(kafka, "p5", "mqtt5-props", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = fx.source(Version::V5, &mqtt.url, &[]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
     let with = properties(
@@ -72,7 +52,7 @@ async fn source_writes_mqtt5_properties_as_headers() {
             (format!("{root}/b"), b"without".to_vec(), None),
         ])
         .await;
-    let got = consume(kafka, &topic, Duration::from_secs(60), |g| g.len() >= 2);
+    let got = consume(kafka, topic, Duration::from_secs(60), |g| g.len() >= 2);
     assert_eq!(got.len(), 2, "{got:?}");
     let a = got.iter().find(|g| g.value == b"with").expect("the message with properties");
     let user: Vec<(String, String)> = a
@@ -120,24 +100,18 @@ fn received_per_task(log: &str) -> BTreeMap<u32, u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_tasks_share_30k_qos1_messages_without_loss() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("s5");
-    let topic = unique_name("mqtt5-shared");
-    create_topic(kafka, &topic, 4).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(
-        dir.path(),
-        &format!("{topic}-c"),
+    let fx = Fixture::new(kafka, "s5", "mqtt5-shared", 4).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = fx.source(
+        Version::V5,
         &mqtt.url,
-        &format!("{root}/#"),
-        &topic,
         &[
             ("tasks.max", "3"),
             ("mqtt.client.id", &unique_name("shared")),
             ("mqtt.session.expiry.interval.seconds", "300"),
         ],
     );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     common::wait_until("3 tasks subscribed", Duration::from_secs(60), || {
         w.log_text().matches("subscribed").count() >= 3
     });
@@ -145,9 +119,9 @@ async fn three_tasks_share_30k_qos1_messages_without_loss() {
     let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
     let t0 = Instant::now();
     publisher.publish_all((0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("m-{i}").into_bytes()))).await;
-    let got = consume_distinct(kafka, &topic, Duration::from_secs(180), n);
+    let got = consume_distinct(kafka, topic, Duration::from_secs(180), n);
     let (distinct, _) = distinct(&got);
-    let in_kafka = topic_end_offset(kafka, &topic).unwrap();
+    let in_kafka = topic_end_offset(kafka, topic).unwrap();
     let status = w.terminate(Duration::from_secs(30));
     let log = w.log_text();
     let per_task = received_per_task(&log);
@@ -171,10 +145,8 @@ async fn three_tasks_share_30k_qos1_messages_without_loss() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sink_publishes_headers_as_mqtt5_properties() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let topic = unique_name("mqtt5-sink");
-    let root = unique_name("k5");
-    create_topic(kafka, &topic, 1).await.unwrap();
+    let fx = Fixture::new(kafka, "k5", "mqtt5-sink", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
     let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", kafka).create().unwrap();
     let headers = OwnedHeaders::new()
         .insert(Header { key: "mqtt.user.device", value: Some("d-1") })
@@ -184,13 +156,12 @@ async fn sink_publishes_headers_as_mqtt5_properties() {
         .insert(Header { key: "mqtt.correlation.data", value: Some(&[0u8, 159, 146, 150][..]) })
         .insert(Header { key: "mqtt.response.topic", value: Some("replies/9") })
         .insert(Header { key: "unrelated", value: Some("kept out") });
-    let with = FutureRecord::to(&topic).key("k").payload("with").headers(headers);
+    let with = FutureRecord::to(topic).key("k").payload("with").headers(headers);
     producer.send_result(with).unwrap().await.unwrap().unwrap();
-    producer.send_result(FutureRecord::to(&topic).key("k").payload("without")).unwrap().await.unwrap().unwrap();
+    producer.send_result(FutureRecord::to(topic).key("k").payload("without")).unwrap().await.unwrap().unwrap();
     let mut subscriber = Mqtt::connect(Version::V5, &mqtt.url, Some(&format!("{root}/#"))).await;
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let sink = sink_props(dir.path(), &format!("{topic}-sink"), &mqtt.url, &topic, &format!("{root}/out"), &[]);
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&sink], 0);
+    let sink = fx.sink(Version::V5, &mqtt.url, &format!("{root}/out"), &[]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&sink], 0);
     let mut got = Vec::new();
     while got.len() < 2 {
         let Ok(Some(p)) = tokio::time::timeout(Duration::from_secs(60), subscriber.received.recv()).await else {
@@ -297,20 +268,14 @@ fn refused(worker: &Path, connector: &Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_expiry_keeps_messages_across_a_worker_kill() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("e5");
-    let topic = unique_name("mqtt5-expiry");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(
-        dir.path(),
-        &format!("{topic}-c"),
+    let fx = Fixture::new(kafka, "e5", "mqtt5-expiry", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = fx.source(
+        Version::V5,
         &mqtt.url,
-        &format!("{root}/#"),
-        &topic,
         &[("mqtt.client.id", &unique_name("expiry")), ("mqtt.session.expiry.interval.seconds", "300")],
     );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let n = 10_000;
     let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
@@ -318,14 +283,14 @@ async fn session_expiry_keeps_messages_across_a_worker_kill() {
         (0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("x-{i}").into_bytes())).collect();
     publisher.publish_all(msgs[..n / 2].iter().cloned()).await;
     common::wait_until("some records in Kafka", Duration::from_secs(60), || {
-        topic_end_offset(kafka, &topic).unwrap_or(0) >= 1000
+        topic_end_offset(kafka, topic).unwrap_or(0) >= 1000
     });
     w.kill9();
     // Published while the worker is down: the broker queues them in the unexpired session.
     publisher.publish_all(msgs[n / 2..].iter().cloned()).await;
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 1);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 1);
     w.wait_log("session_present=true", Duration::from_secs(60));
-    let got = consume_distinct(kafka, &topic, Duration::from_secs(120), n);
+    let got = consume_distinct(kafka, topic, Duration::from_secs(120), n);
     let (distinct, dups) = distinct(&got);
     eprintln!("{} records, {} distinct, {dups} duplicates", got.len(), distinct.len());
     assert_eq!(distinct.len(), n, "messages lost across the kill:\n{}", w.log_text());
@@ -378,22 +343,14 @@ fn mqtt5_example_is_valid() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn properties_round_trip_mqtt_to_kafka_to_mqtt() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("r5");
-    let topic = unique_name("mqtt5-round");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(dir.path(), &format!("{topic}-src"), &mqtt.url, &format!("{root}/in/#"), &topic, &[]);
-    let sink = sink_props(
-        dir.path(),
-        &format!("{topic}-sink"),
-        &mqtt.url,
-        &topic,
-        &format!("{root}/out"),
-        &[("connector.class", "io.confluent.connect.mqtt.MqttSinkConnector")],
-    );
+    let fx = Fixture::new(kafka, "r5", "mqtt5-round", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let (src_name, filter) = (format!("{topic}-src"), format!("{root}/in/#"));
+    let src = mqtt::source_props(dir.path(), &src_name, &mqtt.url, &filter, topic, &[("mqtt.version", "5")]);
+    let class = [("connector.class", "io.confluent.connect.mqtt.MqttSinkConnector")];
+    let sink = fx.sink(Version::V5, &mqtt.url, &format!("{root}/out"), &class);
     let mut subscriber = Mqtt::connect(Version::V5, &mqtt.url, Some(&format!("{root}/out"))).await;
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src, &sink], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src, &sink], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let sent = properties(
         &[("trace", "abc"), ("unit", "°C"), ("trace", "def")],

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::mqtt::{Got, consume, consume_distinct, distinct, env, source_props};
+use common::mqtt::{Fixture, Got, Version, consume, consume_distinct, distinct, env, source_props};
 use common::{WorkerProcess, worker_props};
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS, TlsConfiguration, Transport};
 use tributary_testcontainers::{
@@ -163,24 +163,18 @@ async fn mqtt5_source_survives_a_broker_restart_mid_stream_without_loss() {
 async fn broker_restart_mid_stream(version: &str) {
     let Some(kafka) = TestEnv::get().kafka() else { return };
     let broker = OwnBroker::start();
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("rs");
-    let topic = unique_name("mqtt-restart");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(
-        dir.path(),
-        &format!("{topic}-c"),
+    let fx = Fixture::new(kafka, "rs", "mqtt-restart", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = fx.source(
+        Version::V311,
         &broker.url(),
-        &format!("{root}/#"),
-        &topic,
         &[
             ("mqtt.client.id", &unique_name("restart")),
             ("mqtt.max.unacked.messages", "2000"),
             ("mqtt.version", version),
         ],
     );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
 
     let n = 30_000;
@@ -190,18 +184,18 @@ async fn broker_restart_mid_stream(version: &str) {
     let publisher = tokio::spawn(publish_with_retry(broker.url(), msgs, 500, progress.clone(), None));
     // Mid-stream: once a third is published and some of it is in Kafka.
     let t0 = Instant::now();
-    while progress.load(Ordering::Relaxed) < n / 3 || topic_end_offset(kafka, &topic).unwrap_or(0) < 1000 {
+    while progress.load(Ordering::Relaxed) < n / 3 || topic_end_offset(kafka, topic).unwrap_or(0) < 1000 {
         assert!(t0.elapsed() < Duration::from_secs(60), "no progress before the restart:\n{}", w.log_text());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let at_stop = (progress.load(Ordering::Relaxed), topic_end_offset(kafka, &topic).unwrap_or(0));
+    let at_stop = (progress.load(Ordering::Relaxed), topic_end_offset(kafka, topic).unwrap_or(0));
     broker.down();
     tokio::time::sleep(Duration::from_secs(1)).await;
     broker.up();
     let published = publisher.await.unwrap();
     assert_eq!(published.acked, n);
 
-    let got = consume_distinct(kafka, &topic, Duration::from_secs(120), n);
+    let got = consume_distinct(kafka, topic, Duration::from_secs(120), n);
     let (distinct, dups) = distinct(&got);
     let lost = n - distinct.len();
     eprintln!(
@@ -246,11 +240,8 @@ fn lines_with(log: &str, needles: &[&str]) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("ba");
-    let topic = unique_name("mqtt-bad-all");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
+    let fx = Fixture::new(kafka, "ba", "mqtt-bad-all", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
     let tolerant =
         [("errors.tolerance", "all"), ("errors.log.enable", "true"), ("errors.log.include.messages", "true")];
     let (id_s, id_j) = (unique_name("bas"), unique_name("baj"));
@@ -259,7 +250,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
         "strings",
         &mqtt.url,
         &format!("{root}/s"),
-        &topic,
+        topic,
         &[
             &tolerant[..],
             &[
@@ -275,7 +266,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
         "json",
         &mqtt.url,
         &format!("{root}/j"),
-        &topic,
+        topic,
         &[
             &tolerant[..],
             &[
@@ -287,7 +278,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
         ]
         .concat(),
     );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&string, &json], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&string, &json], 0);
     wait_for_log_count(&mut w, "subscribed", 2);
     let (s, j) = (format!("{root}/s"), format!("{root}/j"));
     publish(
@@ -303,7 +294,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
         ],
     )
     .await;
-    let got = consume_values(kafka, &topic, Duration::from_secs(30), |g| g.len() >= 4);
+    let got = consume_values(kafka, topic, Duration::from_secs(30), |g| g.len() >= 4);
     let mut values: Vec<String> = got.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect();
     values.sort();
     assert_eq!(values, ["s-0", "s-1", r#"{"j":0}"#, r#"{"j":1}"#], "the good messages, and only them");
@@ -316,25 +307,22 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
     // The bad messages were acknowledged: a new run on the same sessions gets nothing again.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(w.terminate(Duration::from_secs(30)).success());
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&string, &json], 1);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&string, &json], 1);
     wait_for_log_count(&mut w, "session_present=true", 2);
     publish(&mqtt.url, vec![(s.clone(), b"s-2".to_vec())]).await;
-    consume(kafka, &topic, Duration::from_secs(30), |g| g.len() >= 5);
+    consume(kafka, topic, Duration::from_secs(30), |g| g.len() >= 5);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let log = w.log_text();
     assert_eq!(lines_with(&log, &[stage]), 0, "bad messages delivered again (not acknowledged):\n{log}");
-    assert_eq!(topic_end_offset(kafka, &topic).unwrap(), 5, "good messages delivered again:\n{log}");
+    assert_eq!(topic_end_offset(kafka, topic).unwrap(), 5, "good messages delivered again:\n{log}");
     assert!(w.terminate(Duration::from_secs(30)).success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledged() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("bn");
-    let topic = unique_name("mqtt-bad-none");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
+    let fx = Fixture::new(kafka, "bn", "mqtt-bad-none", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
     let id = unique_name("bn");
     let props = |extra: &[(&str, &str)]| {
         let base = [
@@ -343,9 +331,9 @@ async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledg
             ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
             ("value.converter.schemas.enable", "false"),
         ];
-        source_props(dir.path(), "json", &mqtt.url, &format!("{root}/#"), &topic, &[&base[..], extra].concat())
+        source_props(dir.path(), "json", &mqtt.url, &format!("{root}/#"), topic, &[&base[..], extra].concat())
     };
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&props(&[])], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&props(&[])], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let t = format!("{root}/dev");
     publish(
@@ -362,14 +350,14 @@ async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledg
     let why = format!("the payload of a message on MQTT topic '{t}' is not JSON (mqtt.payload.format=json)");
     assert_eq!(lines_with(&log, &["task failed", &why, "EOF while parsing"]), 1, "{log}");
     assert!(!log.contains("panicked"), "{log}");
-    assert_eq!(topic_end_offset(kafka, &topic).unwrap(), 1, "only the record before the bad one:\n{log}");
+    assert_eq!(topic_end_offset(kafka, topic).unwrap(), 1, "only the record before the bad one:\n{log}");
     assert!(w.terminate(Duration::from_secs(30)).success());
     // Nothing from the bad message on was acknowledged: with errors.tolerance=all the broker's
     // redelivery is skipped and logged, and the message after it arrives.
     let tolerant = props(&[("errors.tolerance", "all"), ("errors.log.enable", "true")]);
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&tolerant], 1);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&tolerant], 1);
     w.wait_log("executing stage 'TASK_POLL'", Duration::from_secs(30));
-    let got = consume_values(kafka, &topic, Duration::from_secs(30), |g| g.iter().any(|v| v.value == br#"{"n":2}"#));
+    let got = consume_values(kafka, topic, Duration::from_secs(30), |g| g.iter().any(|v| v.value == br#"{"n":2}"#));
     assert!(got.iter().any(|v| v == br#"{"n":2}"#), "the message after the bad one is lost");
     assert!(w.terminate(Duration::from_secs(30)).success());
 }

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use common::cluster::{Cluster, change};
-use common::mqtt::{Got, Mqtt, Version, consume, consume_distinct, distinct, env, sink_props, source_props};
+use common::mqtt::{Fixture, Got, Mqtt, Version, consume, consume_distinct, distinct, env, source_props};
 use common::{WorkerProcess, wait_until, worker_props};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -30,26 +30,22 @@ fn assert_key_and_topic_header(g: &Got, root: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn source_delivers_100k_qos1_messages_from_1000_topics_with_key_and_headers() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("t");
-    let topic = unique_name("mqtt-src");
-    create_topic(kafka, &topic, 4).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src =
-        source_props(dir.path(), &format!("{topic}-c"), &mqtt.url, &format!("{root}/sensors/+/temp"), &topic, &[]);
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let fx = Fixture::new(kafka, "t", "mqtt-src", 4).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = source_props(dir.path(), &format!("{topic}-c"), &mqtt.url, &format!("{root}/sensors/+/temp"), topic, &[]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
 
     let n = 100_000;
     let publisher = Mqtt::connect(Version::V311, &mqtt.url, None).await;
     let t0 = Instant::now();
-    publisher.publish_all(sensor_messages(&root, n)).await;
-    let got = consume(kafka, &topic, Duration::from_secs(300), |g| g.len() >= n);
+    publisher.publish_all(sensor_messages(root, n)).await;
+    let got = consume(kafka, topic, Duration::from_secs(300), |g| g.len() >= n);
     let (set, dups) = distinct(&got);
     eprintln!("{} records, {} distinct, {dups} duplicates, in {:?}", got.len(), set.len(), t0.elapsed());
     assert_eq!(set.len(), n, "messages missing in Kafka");
     for g in got.iter().take(2000) {
-        assert_key_and_topic_header(g, &root);
+        assert_key_and_topic_header(g, root);
         assert_eq!(g.text("mqtt.qos").as_deref(), Some("1"));
         assert_eq!(g.text("mqtt.retained").as_deref(), Some("false"));
         assert!(g.text("mqtt.message.id").is_some_and(|id| id.parse::<u16>().is_ok_and(|id| id > 0)));
@@ -146,20 +142,10 @@ async fn source_maps_mqtt_topics_to_kafka_topics_and_parses_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn source_sigkill_with_persistent_session_loses_nothing() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("tk");
-    let topic = unique_name("mqtt-kill");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(
-        dir.path(),
-        &format!("{topic}-c"),
-        &mqtt.url,
-        &format!("{root}/#"),
-        &topic,
-        &[("mqtt.client.id", &unique_name("kill"))],
-    );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let fx = Fixture::new(kafka, "tk", "mqtt-kill", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = fx.source(Version::V311, &mqtt.url, &[("mqtt.client.id", &unique_name("kill"))]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let n = 30_000;
     let publisher = Mqtt::connect(Version::V311, &mqtt.url, None).await;
@@ -167,21 +153,21 @@ async fn source_sigkill_with_persistent_session_loses_nothing() {
         (0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("k-{i}").into_bytes())).collect();
     publisher.publish_all(msgs[..n / 2].iter().cloned()).await;
     wait_until("some records in Kafka", Duration::from_secs(60), || {
-        tributary_testcontainers::topic_end_offset(kafka, &topic).unwrap_or(0) >= 1000
+        tributary_testcontainers::topic_end_offset(kafka, topic).unwrap_or(0) >= 1000
     });
     w.kill9();
-    let before = tributary_testcontainers::topic_end_offset(kafka, &topic).unwrap();
+    let before = tributary_testcontainers::topic_end_offset(kafka, topic).unwrap();
     // Published while the worker is down: the broker queues them in the session.
     publisher.publish_all(msgs[n / 2..].iter().cloned()).await;
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 1);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 1);
     w.wait_log("session_present=true", Duration::from_secs(60));
-    let got = consume_distinct(kafka, &topic, Duration::from_secs(120), n);
+    let got = consume_distinct(kafka, topic, Duration::from_secs(120), n);
     let (set, dups) = distinct(&got);
     eprintln!("{before} records before the kill; {} records, {} distinct, {dups} duplicates", got.len(), set.len());
     let log = w.log_text();
     let tail: String = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
     // How many records Kafka holds tells a loss from a reader that did not get to the end.
-    let end = tributary_testcontainers::topic_end_offset(kafka, &topic).unwrap_or(0);
+    let end = tributary_testcontainers::topic_end_offset(kafka, topic).unwrap_or(0);
     assert_eq!(
         set.len(),
         n,
@@ -194,10 +180,8 @@ async fn source_sigkill_with_persistent_session_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sink_publishes_100k_records_at_qos1_in_order_per_topic() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let topic = unique_name("mqtt-sink");
-    let root = unique_name("ts");
-    create_topic(kafka, &topic, 1).await.unwrap();
+    let fx = Fixture::new(kafka, "ts", "mqtt-sink", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
     let n = 100_000usize;
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", kafka)
@@ -209,16 +193,14 @@ async fn sink_publishes_100k_records_at_qos1_in_order_per_topic() {
     for i in 0..n {
         let key = format!("dev-{}", i % 100);
         let value = format!("{key}:{i}");
-        futures.push(producer.send_result(FutureRecord::to(&topic).key(&key).payload(&value)).unwrap());
+        futures.push(producer.send_result(FutureRecord::to(topic).key(&key).payload(&value)).unwrap());
     }
     for f in futures {
         f.await.unwrap().unwrap();
     }
     let mut subscriber = Mqtt::connect(Version::V311, &mqtt.url, Some(&format!("{root}/#"))).await;
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let sink =
-        sink_props(dir.path(), &format!("{topic}-sink"), &mqtt.url, &topic, &format!("{root}/${{key}}/cmd"), &[]);
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&sink], 0);
+    let sink = fx.sink(Version::V311, &mqtt.url, &format!("{root}/${{key}}/cmd"), &[]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&sink], 0);
     let mut last: HashMap<String, usize> = HashMap::new();
     let mut seen = HashSet::new();
     let mut received = 0usize;

@@ -15,7 +15,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers as _;
 use rumqttc::v5::mqttbytes::v5::PublishProperties;
 use tokio::sync::mpsc;
-use tributary_testcontainers::{MqttBrokers, TestEnv, split_url, unique_name};
+use tributary_testcontainers::{MqttBrokers, TestEnv, create_topic, split_url, unique_name};
 
 use super::write_props;
 
@@ -355,5 +355,49 @@ impl Mqtt {
             assert!(Instant::now() < deadline, "the broker did not acknowledge {n} publishes");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// What most MQTT tests start from: a temporary directory, a unique MQTT topic root, a unique
+/// Kafka topic (created) and the worker properties.
+pub(crate) struct Fixture {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) root: String,
+    pub(crate) topic: String,
+    pub(crate) worker: PathBuf,
+}
+
+impl Fixture {
+    /// Names the root and the topic after the prefixes; the topic has `partitions`.
+    pub(crate) async fn new(kafka: &str, root_prefix: &str, topic_prefix: &str, partitions: i32) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = unique_name(root_prefix);
+        let topic = unique_name(topic_prefix);
+        create_topic(kafka, &topic, partitions).await.unwrap();
+        let worker = super::worker_props(dir.path(), kafka, &[]);
+        Self { dir, root, topic, worker }
+    }
+
+    /// [`source_props`] for a source named `{topic}-c` reading `{root}/#` into the topic, over
+    /// MQTT `version`.
+    pub(crate) fn source(&self, version: Version, url: &str, extra: &[(&str, &str)]) -> PathBuf {
+        let name = format!("{}-c", self.topic);
+        let filter = format!("{}/#", self.root);
+        source_props(self.dir.path(), &name, url, &filter, &self.topic, &[version_props(version), extra].concat())
+    }
+
+    /// [`sink_props`] for a sink named `{topic}-sink` publishing the topic to `mqtt_topic`, over
+    /// MQTT `version`.
+    pub(crate) fn sink(&self, version: Version, url: &str, mqtt_topic: &str, extra: &[(&str, &str)]) -> PathBuf {
+        let name = format!("{}-sink", self.topic);
+        sink_props(self.dir.path(), &name, url, &self.topic, mqtt_topic, &[version_props(version), extra].concat())
+    }
+}
+
+/// The connector properties selecting `version`: none for 3.1.1, the default.
+fn version_props(version: Version) -> &'static [(&'static str, &'static str)] {
+    match version {
+        Version::V311 => &[],
+        Version::V5 => &[("mqtt.version", "5")],
     }
 }
