@@ -162,7 +162,9 @@ pub(crate) fn distinct(got: &[Got]) -> (HashSet<Vec<u8>>, usize) {
 /// The MQTT protocol version of a test client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Version {
+    /// MQTT 3.1.1, the connectors' default.
     V311,
+    /// MQTT 5 (`mqtt.version=5`).
     V5,
 }
 
@@ -193,6 +195,7 @@ pub(crate) struct Received {
     pub(crate) properties: Option<PublishProperties>,
 }
 
+/// The rumqttc client of the chosen version.
 enum Client {
     V311(rumqttc::AsyncClient),
     V5(rumqttc::v5::AsyncClient),
