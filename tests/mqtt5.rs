@@ -4,155 +4,17 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{WorkerProcess, worker_props, write_props};
+use common::mqtt::{self, Fixture, Mqtt, Version, consume, consume_distinct, distinct, env};
+use common::{WorkerProcess, write_props};
 use rdkafka::ClientConfig;
-use rdkafka::Message as _;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Header, Headers as _, OwnedHeaders};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::mqttbytes::v5::{Publish, PublishProperties};
-use rumqttc::v5::{AsyncClient, Event, Incoming, MqttOptions};
-use tributary_testcontainers::{MqttBrokers, TestEnv, create_topic, split_url, topic_end_offset, unique_name};
-
-fn env() -> Option<(&'static str, &'static MqttBrokers)> {
-    Some((TestEnv::get().kafka()?, TestEnv::get().mqtt()?))
-}
-
-/// A record read back from Kafka, headers in order with their raw bytes.
-#[derive(Debug)]
-struct Got {
-    value: Vec<u8>,
-    headers: Vec<(String, Vec<u8>)>,
-}
-
-impl Got {
-    fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_slice())
-    }
-    fn text(&self, name: &str) -> Option<String> {
-        self.header(name).map(|v| String::from_utf8_lossy(v).into_owned())
-    }
-}
-
-/// Reads `topic` from the start until `done` says so or `timeout` passes.
-fn consume(bootstrap: &str, topic: &str, timeout: Duration, mut done: impl FnMut(&[Got]) -> bool) -> Vec<Got> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("mqtt5-test"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while Instant::now() < deadline && !done(&out) {
-        let Some(m) = consumer.poll(Duration::from_millis(200)) else { continue };
-        let m = m.unwrap();
-        let headers = m
-            .headers()
-            .map(|h| h.iter().map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec())).collect())
-            .unwrap_or_default();
-        out.push(Got { value: m.payload().unwrap_or_default().to_vec(), headers });
-    }
-    out
-}
-
-/// An MQTT 5 client whose event loop runs on a task; `acked` counts PUBACKs.
-struct Mqtt5 {
-    client: AsyncClient,
-    acked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    received: tokio::sync::mpsc::Receiver<Publish>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Mqtt5 {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn mqtt5_client(url: &str, subscribe: Option<&str>) -> Mqtt5 {
-    let (host, port) = split_url(url);
-    let mut o = MqttOptions::new(unique_name("t5"), host, port);
-    o.set_keep_alive(Duration::from_secs(30))
-        .set_max_packet_size(Some(1 << 20))
-        .set_outgoing_inflight_upper_limit(1000);
-    let (client, mut eventloop) = AsyncClient::new(o, 1000);
-    let acked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (tx, received) = tokio::sync::mpsc::channel(100_000);
-    let (conn_tx, mut conn_rx) = tokio::sync::mpsc::channel(1);
-    let a = acked.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Incoming::ConnAck(_) | Incoming::SubAck(_))) => {
-                    let _ = conn_tx.try_send(());
-                }
-                Ok(Event::Incoming(Incoming::PubAck(_))) => {
-                    a.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                Ok(Event::Incoming(Incoming::Publish(p))) => {
-                    let _ = tx.send(p).await;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    eprintln!("test MQTT 5 client: {e}");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
-    });
-    tokio::time::timeout(Duration::from_secs(10), conn_rx.recv()).await.expect("test MQTT 5 client did not connect");
-    if let Some(filter) = subscribe {
-        client.subscribe(filter, QoS::AtLeastOnce).await.unwrap();
-        tokio::time::timeout(Duration::from_secs(10), conn_rx.recv()).await.expect("no SUBACK");
-    }
-    Mqtt5 { client, acked, received, task }
-}
-
-impl Mqtt5 {
-    /// Publishes `(topic, payload, properties)` at QoS 1 and waits for every PUBACK.
-    async fn publish_all(&self, messages: impl IntoIterator<Item = (String, Vec<u8>, Option<PublishProperties>)>) {
-        let start = self.acked.load(std::sync::atomic::Ordering::Relaxed);
-        let mut n = 0;
-        for (topic, payload, props) in messages {
-            match props {
-                Some(p) => self.client.publish_with_properties(topic, QoS::AtLeastOnce, false, payload, p).await,
-                None => self.client.publish(topic, QoS::AtLeastOnce, false, payload).await,
-            }
-            .unwrap();
-            n += 1;
-        }
-        let deadline = Instant::now() + Duration::from_secs(180);
-        while self.acked.load(std::sync::atomic::Ordering::Relaxed) < start + n {
-            assert!(Instant::now() < deadline, "the broker did not acknowledge {n} publishes");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-fn source_props(dir: &Path, name: &str, url: &str, filter: &str, kafka_topic: &str, extra: &[(&str, &str)]) -> PathBuf {
-    let mut pairs = vec![
-        ("name", name),
-        ("connector.class", "io.confluent.connect.mqtt.MqttSourceConnector"),
-        ("mqtt.server.uri", url),
-        ("mqtt.version", "5"),
-        ("mqtt.topics", filter),
-        ("kafka.topic", kafka_topic),
-        ("mqtt.qos", "1"),
-        ("mqtt.clean.session.enabled", "false"),
-        ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-        ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
-    ];
-    pairs.extend_from_slice(extra);
-    write_props(&dir.join(format!("{name}.properties")), &pairs)
-}
+use rumqttc::v5::mqttbytes::v5::PublishProperties;
+use tributary_testcontainers::{topic_end_offset, unique_name};
 
 fn properties(
     user: &[(&str, &str)],
@@ -172,15 +34,12 @@ fn properties(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn source_writes_mqtt5_properties_as_headers() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("p5");
-    let topic = unique_name("mqtt5-props");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(dir.path(), &format!("{topic}-c"), &mqtt.url, &format!("{root}/#"), &topic, &[]);
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let fx = Fixture::new(kafka, "p5", "mqtt5-props", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = fx.source(Version::V5, &mqtt.url, &[]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
-    let publisher = mqtt5_client(&mqtt.url, None).await;
+    let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
     let with = properties(
         &[("device", "d-1"), ("unit", "°C"), ("device", "d-2"), ("mqtt.qos", "not the QoS")],
         "application/json",
@@ -193,7 +52,7 @@ async fn source_writes_mqtt5_properties_as_headers() {
             (format!("{root}/b"), b"without".to_vec(), None),
         ])
         .await;
-    let got = consume(kafka, &topic, Duration::from_secs(60), |g| g.len() >= 2);
+    let got = consume(kafka, topic, Duration::from_secs(60), |g| g.len() >= 2);
     assert_eq!(got.len(), 2, "{got:?}");
     let a = got.iter().find(|g| g.value == b"with").expect("the message with properties");
     let user: Vec<(String, String)> = a
@@ -241,39 +100,28 @@ fn received_per_task(log: &str) -> BTreeMap<u32, u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_tasks_share_30k_qos1_messages_without_loss() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("s5");
-    let topic = unique_name("mqtt5-shared");
-    create_topic(kafka, &topic, 4).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(
-        dir.path(),
-        &format!("{topic}-c"),
+    let fx = Fixture::new(kafka, "s5", "mqtt5-shared", 4).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = fx.source(
+        Version::V5,
         &mqtt.url,
-        &format!("{root}/#"),
-        &topic,
         &[
             ("tasks.max", "3"),
             ("mqtt.client.id", &unique_name("shared")),
             ("mqtt.session.expiry.interval.seconds", "300"),
         ],
     );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     common::wait_until("3 tasks subscribed", Duration::from_secs(60), || {
         w.log_text().matches("subscribed").count() >= 3
     });
     let n = 30_000usize;
-    let publisher = mqtt5_client(&mqtt.url, None).await;
+    let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
     let t0 = Instant::now();
-    publisher.publish_all((0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("m-{i}").into_bytes(), None))).await;
-    let (mut seen, mut counted) = (HashSet::new(), 0);
-    let got = consume(kafka, &topic, Duration::from_secs(180), |g| {
-        seen.extend(g[counted..].iter().map(|r| r.value.clone()));
-        counted = g.len();
-        seen.len() >= n
-    });
-    let distinct: HashSet<&[u8]> = got.iter().map(|g| g.value.as_slice()).collect();
-    let in_kafka = topic_end_offset(kafka, &topic).unwrap();
+    publisher.publish_all((0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("m-{i}").into_bytes()))).await;
+    let got = consume_distinct(kafka, topic, Duration::from_secs(180), n);
+    let (distinct, _) = distinct(&got);
+    let in_kafka = topic_end_offset(kafka, topic).unwrap();
     let status = w.terminate(Duration::from_secs(30));
     let log = w.log_text();
     let per_task = received_per_task(&log);
@@ -297,10 +145,8 @@ async fn three_tasks_share_30k_qos1_messages_without_loss() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sink_publishes_headers_as_mqtt5_properties() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let topic = unique_name("mqtt5-sink");
-    let root = unique_name("k5");
-    create_topic(kafka, &topic, 1).await.unwrap();
+    let fx = Fixture::new(kafka, "k5", "mqtt5-sink", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
     let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", kafka).create().unwrap();
     let headers = OwnedHeaders::new()
         .insert(Header { key: "mqtt.user.device", value: Some("d-1") })
@@ -310,26 +156,12 @@ async fn sink_publishes_headers_as_mqtt5_properties() {
         .insert(Header { key: "mqtt.correlation.data", value: Some(&[0u8, 159, 146, 150][..]) })
         .insert(Header { key: "mqtt.response.topic", value: Some("replies/9") })
         .insert(Header { key: "unrelated", value: Some("kept out") });
-    let with = FutureRecord::to(&topic).key("k").payload("with").headers(headers);
+    let with = FutureRecord::to(topic).key("k").payload("with").headers(headers);
     producer.send_result(with).unwrap().await.unwrap().unwrap();
-    producer.send_result(FutureRecord::to(&topic).key("k").payload("without")).unwrap().await.unwrap().unwrap();
-    let mut subscriber = mqtt5_client(&mqtt.url, Some(&format!("{root}/#"))).await;
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let sink = write_props(
-        &dir.path().join("sink.properties"),
-        &[
-            ("name", &format!("{topic}-sink")),
-            ("connector.class", "MqttSink"),
-            ("topics", &topic),
-            ("mqtt.server.uri", &mqtt.url),
-            ("mqtt.version", "5"),
-            ("mqtt.topic", &format!("{root}/out")),
-            ("mqtt.qos", "1"),
-            ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-            ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
-        ],
-    );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&sink], 0);
+    producer.send_result(FutureRecord::to(topic).key("k").payload("without")).unwrap().await.unwrap().unwrap();
+    let mut subscriber = Mqtt::connect(Version::V5, &mqtt.url, Some(&format!("{root}/#"))).await;
+    let sink = fx.sink(Version::V5, &mqtt.url, &format!("{root}/out"), &[]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&sink], 0);
     let mut got = Vec::new();
     while got.len() < 2 {
         let Ok(Some(p)) = tokio::time::timeout(Duration::from_secs(60), subscriber.received.recv()).await else {
@@ -436,42 +268,31 @@ fn refused(worker: &Path, connector: &Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_expiry_keeps_messages_across_a_worker_kill() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("e5");
-    let topic = unique_name("mqtt5-expiry");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(
-        dir.path(),
-        &format!("{topic}-c"),
+    let fx = Fixture::new(kafka, "e5", "mqtt5-expiry", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = fx.source(
+        Version::V5,
         &mqtt.url,
-        &format!("{root}/#"),
-        &topic,
         &[("mqtt.client.id", &unique_name("expiry")), ("mqtt.session.expiry.interval.seconds", "300")],
     );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let n = 10_000;
-    let publisher = mqtt5_client(&mqtt.url, None).await;
-    let msgs: Vec<(String, Vec<u8>, Option<PublishProperties>)> =
-        (0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("x-{i}").into_bytes(), None)).collect();
+    let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
+    let msgs: Vec<(String, Vec<u8>)> =
+        (0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("x-{i}").into_bytes())).collect();
     publisher.publish_all(msgs[..n / 2].iter().cloned()).await;
     common::wait_until("some records in Kafka", Duration::from_secs(60), || {
-        topic_end_offset(kafka, &topic).unwrap_or(0) >= 1000
+        topic_end_offset(kafka, topic).unwrap_or(0) >= 1000
     });
     w.kill9();
     // Published while the worker is down: the broker queues them in the unexpired session.
     publisher.publish_all(msgs[n / 2..].iter().cloned()).await;
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 1);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 1);
     w.wait_log("session_present=true", Duration::from_secs(60));
-    let (mut seen, mut counted) = (HashSet::new(), 0);
-    let got = consume(kafka, &topic, Duration::from_secs(120), |g| {
-        seen.extend(g[counted..].iter().map(|r| r.value.clone()));
-        counted = g.len();
-        seen.len() >= n
-    });
-    let distinct: HashSet<&[u8]> = got.iter().map(|g| g.value.as_slice()).collect();
-    eprintln!("{} records, {} distinct, {} duplicates", got.len(), distinct.len(), got.len() - distinct.len());
+    let got = consume_distinct(kafka, topic, Duration::from_secs(120), n);
+    let (distinct, dups) = distinct(&got);
+    eprintln!("{} records, {} distinct, {dups} duplicates", got.len(), distinct.len());
     assert_eq!(distinct.len(), n, "messages lost across the kill:\n{}", w.log_text());
     w.terminate(Duration::from_secs(30));
 }
@@ -522,28 +343,14 @@ fn mqtt5_example_is_valid() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn properties_round_trip_mqtt_to_kafka_to_mqtt() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("r5");
-    let topic = unique_name("mqtt5-round");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(dir.path(), &format!("{topic}-src"), &mqtt.url, &format!("{root}/in/#"), &topic, &[]);
-    let sink = write_props(
-        &dir.path().join("sink.properties"),
-        &[
-            ("name", &format!("{topic}-sink")),
-            ("connector.class", "io.confluent.connect.mqtt.MqttSinkConnector"),
-            ("topics", &topic),
-            ("mqtt.server.uri", &mqtt.url),
-            ("mqtt.version", "5"),
-            ("mqtt.topic", &format!("{root}/out")),
-            ("mqtt.qos", "1"),
-            ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-            ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
-        ],
-    );
-    let mut subscriber = mqtt5_client(&mqtt.url, Some(&format!("{root}/out"))).await;
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src, &sink], 0);
+    let fx = Fixture::new(kafka, "r5", "mqtt5-round", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let (src_name, filter) = (format!("{topic}-src"), format!("{root}/in/#"));
+    let src = mqtt::source_props(dir.path(), &src_name, &mqtt.url, &filter, topic, &[("mqtt.version", "5")]);
+    let class = [("connector.class", "io.confluent.connect.mqtt.MqttSinkConnector")];
+    let sink = fx.sink(Version::V5, &mqtt.url, &format!("{root}/out"), &class);
+    let mut subscriber = Mqtt::connect(Version::V5, &mqtt.url, Some(&format!("{root}/out"))).await;
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src, &sink], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let sent = properties(
         &[("trace", "abc"), ("unit", "°C"), ("trace", "def")],
@@ -551,7 +358,7 @@ async fn properties_round_trip_mqtt_to_kafka_to_mqtt() {
         &[255, 0, 128, 7],
         &format!("{root}/replies"),
     );
-    let publisher = mqtt5_client(&mqtt.url, None).await;
+    let publisher = Mqtt::connect(Version::V5, &mqtt.url, None).await;
     publisher.publish_all([(format!("{root}/in/x"), b"payload".to_vec(), Some(sent.clone()))]).await;
     let Ok(Some(p)) = tokio::time::timeout(Duration::from_secs(60), subscriber.received.recv()).await else {
         panic!("nothing came back over MQTT:\n{}", w.log_text());

@@ -7,16 +7,13 @@
 
 mod common;
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{WorkerProcess, worker_props, write_props};
-use rdkafka::ClientConfig;
-use rdkafka::Message;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use common::mqtt::{Fixture, Got, Version, consume, consume_distinct, distinct, env, source_props};
+use common::{WorkerProcess, worker_props};
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS, TlsConfiguration, Transport};
 use tributary_testcontainers::{
     TestEnv, create_topic, split_url, start_mosquitto, start_mosquitto_tls, stop_mosquitto, topic_end_offset,
@@ -25,38 +22,8 @@ use tributary_testcontainers::{
 
 /// The values of the records of `topic`, read from the start until `done` (given what was
 /// read so far) says so or `timeout` passes.
-fn consume(bootstrap: &str, topic: &str, timeout: Duration, mut done: impl FnMut(&[Vec<u8>]) -> bool) -> Vec<Vec<u8>> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("mqtt-ops"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while Instant::now() < deadline && !done(&out) {
-        let Some(m) = consumer.poll(Duration::from_millis(200)) else { continue };
-        out.push(m.unwrap().payload().unwrap_or_default().to_vec());
-    }
-    out
-}
-
-fn source_props(dir: &Path, name: &str, url: &str, filter: &str, kafka_topic: &str, extra: &[(&str, &str)]) -> PathBuf {
-    let mut pairs = vec![
-        ("name", name),
-        ("connector.class", "io.confluent.connect.mqtt.MqttSourceConnector"),
-        ("mqtt.server.uri", url),
-        ("mqtt.topics", filter),
-        ("kafka.topic", kafka_topic),
-        ("mqtt.qos", "1"),
-        ("mqtt.clean.session.enabled", "false"),
-        ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-        ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
-    ];
-    pairs.extend_from_slice(extra);
-    write_props(&dir.join(format!("{name}.properties")), &pairs)
+fn consume_values(bootstrap: &str, topic: &str, timeout: Duration, done: impl FnMut(&[Got]) -> bool) -> Vec<Vec<u8>> {
+    consume(bootstrap, topic, timeout, done).into_iter().map(|g| g.value).collect()
 }
 
 /// What a publisher achieved: messages the broker acknowledged (PUBACK), and how many times
@@ -196,24 +163,18 @@ async fn mqtt5_source_survives_a_broker_restart_mid_stream_without_loss() {
 async fn broker_restart_mid_stream(version: &str) {
     let Some(kafka) = TestEnv::get().kafka() else { return };
     let broker = OwnBroker::start();
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("rs");
-    let topic = unique_name("mqtt-restart");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(
-        dir.path(),
-        &format!("{topic}-c"),
+    let fx = Fixture::new(kafka, "rs", "mqtt-restart", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = fx.source(
+        Version::V311,
         &broker.url(),
-        &format!("{root}/#"),
-        &topic,
         &[
             ("mqtt.client.id", &unique_name("restart")),
             ("mqtt.max.unacked.messages", "2000"),
             ("mqtt.version", version),
         ],
     );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
 
     let n = 30_000;
@@ -223,26 +184,20 @@ async fn broker_restart_mid_stream(version: &str) {
     let publisher = tokio::spawn(publish_with_retry(broker.url(), msgs, 500, progress.clone(), None));
     // Mid-stream: once a third is published and some of it is in Kafka.
     let t0 = Instant::now();
-    while progress.load(Ordering::Relaxed) < n / 3 || topic_end_offset(kafka, &topic).unwrap_or(0) < 1000 {
+    while progress.load(Ordering::Relaxed) < n / 3 || topic_end_offset(kafka, topic).unwrap_or(0) < 1000 {
         assert!(t0.elapsed() < Duration::from_secs(60), "no progress before the restart:\n{}", w.log_text());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let at_stop = (progress.load(Ordering::Relaxed), topic_end_offset(kafka, &topic).unwrap_or(0));
+    let at_stop = (progress.load(Ordering::Relaxed), topic_end_offset(kafka, topic).unwrap_or(0));
     broker.down();
     tokio::time::sleep(Duration::from_secs(1)).await;
     broker.up();
     let published = publisher.await.unwrap();
     assert_eq!(published.acked, n);
 
-    // Incremental: recounting every record at each poll would make reading quadratic.
-    let (mut seen, mut counted) = (HashSet::new(), 0);
-    let got = consume(kafka, &topic, Duration::from_secs(120), |got| {
-        seen.extend(got[counted..].iter().cloned());
-        counted = got.len();
-        seen.len() >= n
-    });
-    let distinct: HashSet<&Vec<u8>> = got.iter().collect();
-    let (lost, dups) = (n - distinct.len(), got.len() - distinct.len());
+    let got = consume_distinct(kafka, topic, Duration::from_secs(120), n);
+    let (distinct, dups) = distinct(&got);
+    let lost = n - distinct.len();
     eprintln!(
         "MQTT {version}: broker stopped after {} acknowledged publishes, {} records in Kafka; publisher retried {} batches; \
          {} records read, {lost} lost, {dups} duplicates",
@@ -284,13 +239,9 @@ fn lines_with(log: &str, needles: &[&str]) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
-    let Some(kafka) = TestEnv::get().kafka() else { return };
-    let Some(mqtt) = TestEnv::get().mqtt() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("ba");
-    let topic = unique_name("mqtt-bad-all");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
+    let Some((kafka, mqtt)) = env() else { return };
+    let fx = Fixture::new(kafka, "ba", "mqtt-bad-all", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
     let tolerant =
         [("errors.tolerance", "all"), ("errors.log.enable", "true"), ("errors.log.include.messages", "true")];
     let (id_s, id_j) = (unique_name("bas"), unique_name("baj"));
@@ -299,7 +250,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
         "strings",
         &mqtt.url,
         &format!("{root}/s"),
-        &topic,
+        topic,
         &[
             &tolerant[..],
             &[
@@ -315,7 +266,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
         "json",
         &mqtt.url,
         &format!("{root}/j"),
-        &topic,
+        topic,
         &[
             &tolerant[..],
             &[
@@ -327,7 +278,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
         ]
         .concat(),
     );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&string, &json], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&string, &json], 0);
     wait_for_log_count(&mut w, "subscribed", 2);
     let (s, j) = (format!("{root}/s"), format!("{root}/j"));
     publish(
@@ -343,7 +294,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
         ],
     )
     .await;
-    let got = consume(kafka, &topic, Duration::from_secs(30), |g| g.len() >= 4);
+    let got = consume_values(kafka, topic, Duration::from_secs(30), |g| g.len() >= 4);
     let mut values: Vec<String> = got.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect();
     values.sort();
     assert_eq!(values, ["s-0", "s-1", r#"{"j":0}"#, r#"{"j":1}"#], "the good messages, and only them");
@@ -356,26 +307,22 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
     // The bad messages were acknowledged: a new run on the same sessions gets nothing again.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(w.terminate(Duration::from_secs(30)).success());
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&string, &json], 1);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&string, &json], 1);
     wait_for_log_count(&mut w, "session_present=true", 2);
     publish(&mqtt.url, vec![(s.clone(), b"s-2".to_vec())]).await;
-    consume(kafka, &topic, Duration::from_secs(30), |g| g.len() >= 5);
+    consume(kafka, topic, Duration::from_secs(30), |g| g.len() >= 5);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let log = w.log_text();
     assert_eq!(lines_with(&log, &[stage]), 0, "bad messages delivered again (not acknowledged):\n{log}");
-    assert_eq!(topic_end_offset(kafka, &topic).unwrap(), 5, "good messages delivered again:\n{log}");
+    assert_eq!(topic_end_offset(kafka, topic).unwrap(), 5, "good messages delivered again:\n{log}");
     assert!(w.terminate(Duration::from_secs(30)).success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledged() {
-    let Some(kafka) = TestEnv::get().kafka() else { return };
-    let Some(mqtt) = TestEnv::get().mqtt() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("bn");
-    let topic = unique_name("mqtt-bad-none");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
+    let Some((kafka, mqtt)) = env() else { return };
+    let fx = Fixture::new(kafka, "bn", "mqtt-bad-none", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
     let id = unique_name("bn");
     let props = |extra: &[(&str, &str)]| {
         let base = [
@@ -384,9 +331,9 @@ async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledg
             ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
             ("value.converter.schemas.enable", "false"),
         ];
-        source_props(dir.path(), "json", &mqtt.url, &format!("{root}/#"), &topic, &[&base[..], extra].concat())
+        source_props(dir.path(), "json", &mqtt.url, &format!("{root}/#"), topic, &[&base[..], extra].concat())
     };
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&props(&[])], 0);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&props(&[])], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let t = format!("{root}/dev");
     publish(
@@ -403,14 +350,14 @@ async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledg
     let why = format!("the payload of a message on MQTT topic '{t}' is not JSON (mqtt.payload.format=json)");
     assert_eq!(lines_with(&log, &["task failed", &why, "EOF while parsing"]), 1, "{log}");
     assert!(!log.contains("panicked"), "{log}");
-    assert_eq!(topic_end_offset(kafka, &topic).unwrap(), 1, "only the record before the bad one:\n{log}");
+    assert_eq!(topic_end_offset(kafka, topic).unwrap(), 1, "only the record before the bad one:\n{log}");
     assert!(w.terminate(Duration::from_secs(30)).success());
     // Nothing from the bad message on was acknowledged: with errors.tolerance=all the broker's
     // redelivery is skipped and logged, and the message after it arrives.
     let tolerant = props(&[("errors.tolerance", "all"), ("errors.log.enable", "true")]);
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&tolerant], 1);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&tolerant], 1);
     w.wait_log("executing stage 'TASK_POLL'", Duration::from_secs(30));
-    let got = consume(kafka, &topic, Duration::from_secs(30), |g| g.iter().any(|v| v == br#"{"n":2}"#));
+    let got = consume_values(kafka, topic, Duration::from_secs(30), |g| g.iter().any(|v| v.value == br#"{"n":2}"#));
     assert!(got.iter().any(|v| v == br#"{"n":2}"#), "the message after the bad one is lost");
     assert!(w.terminate(Duration::from_secs(30)).success());
 }
@@ -426,8 +373,7 @@ fn wait_for_log_count(w: &mut WorkerProcess, needle: &str, count: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_topic() {
-    let Some(kafka) = TestEnv::get().kafka() else { return };
-    let Some(mqtt) = TestEnv::get().mqtt() else { return };
+    let Some((kafka, mqtt)) = env() else { return };
     let dir = tempfile::tempdir().unwrap();
     let root = unique_name("rx");
     let prefix = unique_name("rx");
@@ -478,7 +424,8 @@ async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_to
         ],
     )
     .await;
-    let read = |t: &str, n: usize| consume(kafka, &format!("{prefix}.{t}"), Duration::from_secs(30), |g| g.len() >= n);
+    let read =
+        |t: &str, n: usize| consume_values(kafka, &format!("{prefix}.{t}"), Duration::from_secs(30), |g| g.len() >= n);
     assert_eq!(read("temp.kitchen", 2), [b"k1".to_vec(), b"k2".to_vec()]);
     assert_eq!(read("temp.hall", 1), [b"h1".to_vec()]);
     assert_eq!(read("other", 1), [b"u1".to_vec()], "the unmatched MQTT topic goes to kafka.topic");
@@ -543,7 +490,7 @@ async fn source_connects_over_tls_with_the_configured_ca_and_fails_clearly_with_
     w.wait_log("subscribed", Duration::from_secs(60));
     let ca_pem = std::fs::read(broker.ca()).unwrap();
     publish_tls(&broker.url(), vec![(format!("{root}/a"), b"over tls".to_vec())], Some(ca_pem)).await;
-    let got = consume(kafka, &topic, Duration::from_secs(30), |g| !g.is_empty());
+    let got = consume_values(kafka, &topic, Duration::from_secs(30), |g| !g.is_empty());
     assert_eq!(got, [b"over tls".to_vec()]);
     w.wait_log("cannot connect to any MQTT broker", Duration::from_secs(30));
     let log = w.log_text();

@@ -4,191 +4,51 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::cluster::{Cluster, change};
-use common::{WorkerProcess, wait_until, worker_props, write_props};
+use common::mqtt::{Fixture, Got, Mqtt, Version, consume, consume_distinct, distinct, env, source_props};
+use common::{WorkerProcess, wait_until, worker_props};
 use rdkafka::ClientConfig;
-use rdkafka::Message;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Headers as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
-use tributary_testcontainers::{MqttBrokers, TEST_MQTT_USER, TestEnv, create_topic, split_url, unique_name};
+use tributary_testcontainers::{TEST_MQTT_USER, create_topic, unique_name};
 
-/// A record read back from Kafka.
-#[derive(Debug)]
-struct Got {
-    key: Option<String>,
-    value: Vec<u8>,
-    headers: HashMap<String, String>,
+/// `m-{i}` on `{root}/sensors/{i % 1000}/temp` for each `i` below `n`.
+fn sensor_messages(root: &str, n: usize) -> impl Iterator<Item = (String, Vec<u8>)> {
+    (0..n).map(move |i| (format!("{root}/sensors/{}/temp", i % 1000), format!("m-{i}").into_bytes()))
 }
 
-/// Reads `topic` from the start until `done` says so or `timeout` passes (read_committed, so
-/// records of aborted transactions are never counted).
-fn consume(bootstrap: &str, topic: &str, timeout: Duration, mut done: impl FnMut(&[Got]) -> bool) -> Vec<Got> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("mqtt-test"))
-        .set("auto.offset.reset", "earliest")
-        .set("isolation.level", "read_committed")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while Instant::now() < deadline && !done(&out) {
-        let Some(m) = consumer.poll(Duration::from_millis(200)) else { continue };
-        let m = m.unwrap();
-        let mut headers = HashMap::new();
-        if let Some(h) = m.headers() {
-            for h in h.iter() {
-                headers.insert(h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned());
-            }
-        }
-        out.push(Got {
-            key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-            value: m.payload().unwrap_or_default().to_vec(),
-            headers,
-        });
-    }
-    out
-}
-
-/// An MQTT client whose event loop runs on a task; `acked` counts PUBACKs.
-struct Mqtt {
-    client: AsyncClient,
-    acked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    received: tokio::sync::mpsc::Receiver<rumqttc::Publish>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Mqtt {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn mqtt_client(url: &str, id: &str, subscribe: Option<&str>) -> Mqtt {
-    let (host, port) = split_url(url);
-    let mut o = MqttOptions::new(id, host, port);
-    o.set_keep_alive(Duration::from_secs(30)).set_max_packet_size(1 << 20, 1 << 20).set_inflight(1000);
-    let (client, mut eventloop) = AsyncClient::new(o, 1000);
-    let acked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (tx, received) = tokio::sync::mpsc::channel(200_000);
-    let (conn_tx, mut conn_rx) = tokio::sync::mpsc::channel(1);
-    let a = acked.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Incoming::ConnAck(_))) => {
-                    let _ = conn_tx.try_send(());
-                }
-                Ok(Event::Incoming(Incoming::SubAck(_))) => {
-                    let _ = conn_tx.try_send(());
-                }
-                Ok(Event::Incoming(Incoming::PubAck(_))) => {
-                    a.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                Ok(Event::Incoming(Incoming::Publish(p))) => {
-                    let _ = tx.send(p).await;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    eprintln!("test MQTT client: {e}");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
-    });
-    tokio::time::timeout(Duration::from_secs(10), conn_rx.recv()).await.expect("test MQTT client did not connect");
-    if let Some(filter) = subscribe {
-        client.subscribe(filter, QoS::AtLeastOnce).await.unwrap();
-        tokio::time::timeout(Duration::from_secs(10), conn_rx.recv()).await.expect("no SUBACK");
-    }
-    Mqtt { client, acked, received, task }
-}
-
-impl Mqtt {
-    /// Publishes `(topic, payload)` at QoS 1 and waits for every PUBACK.
-    async fn publish_all(&self, messages: impl IntoIterator<Item = (String, Vec<u8>)>) {
-        let start = self.acked.load(std::sync::atomic::Ordering::Relaxed);
-        let mut n = 0;
-        for (topic, payload) in messages {
-            self.client.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
-            n += 1;
-        }
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while self.acked.load(std::sync::atomic::Ordering::Relaxed) < start + n {
-            assert!(Instant::now() < deadline, "the broker did not acknowledge {n} publishes");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-fn source_props(dir: &Path, name: &str, url: &str, filter: &str, kafka_topic: &str, extra: &[(&str, &str)]) -> PathBuf {
-    let mut pairs = vec![
-        ("name", name),
-        ("connector.class", "io.confluent.connect.mqtt.MqttSourceConnector"),
-        ("mqtt.server.uri", url),
-        ("mqtt.topics", filter),
-        ("kafka.topic", kafka_topic),
-        ("mqtt.qos", "1"),
-        ("mqtt.clean.session.enabled", "false"),
-        ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-        ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
-    ];
-    pairs.extend_from_slice(extra);
-    write_props(&dir.join(format!("{name}.properties")), &pairs)
-}
-
-fn env() -> Option<(&'static str, &'static MqttBrokers)> {
-    let kafka = TestEnv::get().kafka()?;
-    let mqtt = TestEnv::get().mqtt()?;
-    Some((kafka, mqtt))
-}
-
-/// Distinct payloads and the number of duplicates among `got`.
-fn distinct(got: &[Got]) -> (HashSet<Vec<u8>>, usize) {
-    let set: HashSet<Vec<u8>> = got.iter().map(|g| g.value.clone()).collect();
-    let dups = got.len() - set.len();
-    (set, dups)
+/// `g`, one of [`sensor_messages`], has its MQTT topic as key and in the `mqtt.topic` header.
+fn assert_key_and_topic_header(g: &Got, root: &str) {
+    let text = String::from_utf8(g.value.clone()).unwrap();
+    let i: usize = text.trim_start_matches("m-").parse().unwrap();
+    let mqtt_topic = format!("{root}/sensors/{}/temp", i % 1000);
+    assert_eq!(g.key.as_deref(), Some(mqtt_topic.as_str()), "key of {text}");
+    assert_eq!(g.text("mqtt.topic"), Some(mqtt_topic), "mqtt.topic header of {text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn source_delivers_100k_qos1_messages_from_1000_topics_with_key_and_headers() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("t");
-    let topic = unique_name("mqtt-src");
-    create_topic(kafka, &topic, 4).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src =
-        source_props(dir.path(), &format!("{topic}-c"), &mqtt.url, &format!("{root}/sensors/+/temp"), &topic, &[]);
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let fx = Fixture::new(kafka, "t", "mqtt-src", 4).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = source_props(dir.path(), &format!("{topic}-c"), &mqtt.url, &format!("{root}/sensors/+/temp"), topic, &[]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
 
     let n = 100_000;
-    let publisher = mqtt_client(&mqtt.url, &unique_name("pub"), None).await;
+    let publisher = Mqtt::connect(Version::V311, &mqtt.url, None).await;
     let t0 = Instant::now();
-    publisher
-        .publish_all((0..n).map(|i| (format!("{root}/sensors/{}/temp", i % 1000), format!("m-{i}").into_bytes())))
-        .await;
-    let got = consume(kafka, &topic, Duration::from_secs(300), |g| g.len() >= n);
+    publisher.publish_all(sensor_messages(root, n)).await;
+    let got = consume(kafka, topic, Duration::from_secs(300), |g| g.len() >= n);
     let (set, dups) = distinct(&got);
     eprintln!("{} records, {} distinct, {dups} duplicates, in {:?}", got.len(), set.len(), t0.elapsed());
     assert_eq!(set.len(), n, "messages missing in Kafka");
     for g in got.iter().take(2000) {
-        let text = String::from_utf8(g.value.clone()).unwrap();
-        let i: usize = text.trim_start_matches("m-").parse().unwrap();
-        let mqtt_topic = format!("{root}/sensors/{}/temp", i % 1000);
-        assert_eq!(g.key.as_deref(), Some(mqtt_topic.as_str()), "key of {text}");
-        assert_eq!(g.headers.get("mqtt.topic"), Some(&mqtt_topic), "mqtt.topic header of {text}");
-        assert_eq!(g.headers.get("mqtt.qos").map(String::as_str), Some("1"));
-        assert_eq!(g.headers.get("mqtt.retained").map(String::as_str), Some("false"));
-        assert!(g.headers.get("mqtt.message.id").is_some_and(|id| id.parse::<u16>().is_ok_and(|id| id > 0)));
+        assert_key_and_topic_header(g, root);
+        assert_eq!(g.text("mqtt.qos").as_deref(), Some("1"));
+        assert_eq!(g.text("mqtt.retained").as_deref(), Some("false"));
+        assert!(g.text("mqtt.message.id").is_some_and(|id| id.parse::<u16>().is_ok_and(|id| id > 0)));
     }
     let status = w.terminate(Duration::from_secs(30));
     assert!(status.success(), "worker exited with {status}:\n{}", w.log_text());
@@ -216,11 +76,9 @@ async fn with_exactly_once_100k_qos1_messages_arrive_each_exactly_once() {
     cluster.workers[0].wait_log("subscribed", Duration::from_secs(60));
 
     let n = 100_000;
-    let publisher = mqtt_client(&mqtt.url, &unique_name("pub"), None).await;
+    let publisher = Mqtt::connect(Version::V311, &mqtt.url, None).await;
     let t0 = Instant::now();
-    publisher
-        .publish_all((0..n).map(|i| (format!("{root}/sensors/{}/temp", i % 1000), format!("m-{i}").into_bytes())))
-        .await;
+    publisher.publish_all(sensor_messages(&root, n)).await;
     let mut got = consume(kafka, &topic, Duration::from_secs(300), |g| g.len() >= n);
     let elapsed = t0.elapsed();
     // Anything more (a duplicate) would come within a few more commits.
@@ -258,11 +116,7 @@ async fn with_exactly_once_100k_qos1_messages_arrive_each_exactly_once() {
     assert_eq!(metric(&text, "tributary_task_mqtt_unacknowledged_messages"), Some(0), "{text}");
     assert!(text.contains("# TYPE tributary_source_record_poll_total counter"), "{text}");
     for g in got.iter().take(1000) {
-        let text = String::from_utf8(g.value.clone()).unwrap();
-        let i: usize = text.trim_start_matches("m-").parse().unwrap();
-        let mqtt_topic = format!("{root}/sensors/{}/temp", i % 1000);
-        assert_eq!(g.key.as_deref(), Some(mqtt_topic.as_str()), "key of {text}");
-        assert_eq!(g.headers.get("mqtt.topic"), Some(&mqtt_topic), "mqtt.topic header of {text}");
+        assert_key_and_topic_header(g, &root);
     }
 }
 
@@ -291,7 +145,7 @@ async fn source_maps_mqtt_topics_to_kafka_topics_and_parses_json() {
     );
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
-    let publisher = mqtt_client(&mqtt.url, &unique_name("pub"), None).await;
+    let publisher = Mqtt::connect(Version::V311, &mqtt.url, None).await;
     publisher
         .publish_all([
             (format!("{root}/dev/a"), br#"{"t": 21.5, "id": 1}"#.to_vec()),
@@ -311,49 +165,32 @@ async fn source_maps_mqtt_topics_to_kafka_topics_and_parses_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn source_sigkill_with_persistent_session_loses_nothing() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let root = unique_name("tk");
-    let topic = unique_name("mqtt-kill");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let src = source_props(
-        dir.path(),
-        &format!("{topic}-c"),
-        &mqtt.url,
-        &format!("{root}/#"),
-        &topic,
-        &[("mqtt.client.id", &unique_name("kill"))],
-    );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    let fx = Fixture::new(kafka, "tk", "mqtt-kill", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let src = fx.source(Version::V311, &mqtt.url, &[("mqtt.client.id", &unique_name("kill"))]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
     let n = 30_000;
-    let publisher = mqtt_client(&mqtt.url, &unique_name("pub"), None).await;
+    let publisher = Mqtt::connect(Version::V311, &mqtt.url, None).await;
     let msgs: Vec<(String, Vec<u8>)> =
         (0..n).map(|i| (format!("{root}/s/{}", i % 10), format!("k-{i}").into_bytes())).collect();
     publisher.publish_all(msgs[..n / 2].iter().cloned()).await;
     wait_until("some records in Kafka", Duration::from_secs(60), || {
-        tributary_testcontainers::topic_end_offset(kafka, &topic).unwrap_or(0) >= 1000
+        tributary_testcontainers::topic_end_offset(kafka, topic).unwrap_or(0) >= 1000
     });
     w.kill9();
-    let before = tributary_testcontainers::topic_end_offset(kafka, &topic).unwrap();
+    let before = tributary_testcontainers::topic_end_offset(kafka, topic).unwrap();
     // Published while the worker is down: the broker queues them in the session.
     publisher.publish_all(msgs[n / 2..].iter().cloned()).await;
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 1);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 1);
     w.wait_log("session_present=true", Duration::from_secs(60));
-    // Incremental: recounting every record at each poll would make reading quadratic, too slow
-    // to get past the duplicates to the last records within the timeout.
-    let (mut seen, mut counted) = (HashSet::new(), 0);
-    let got = consume(kafka, &topic, Duration::from_secs(120), |g| {
-        seen.extend(g[counted..].iter().map(|r| r.value.clone()));
-        counted = g.len();
-        seen.len() >= n
-    });
+    let got = consume_distinct(kafka, topic, Duration::from_secs(120), n);
     let (set, dups) = distinct(&got);
     eprintln!("{before} records before the kill; {} records, {} distinct, {dups} duplicates", got.len(), set.len());
     let log = w.log_text();
     let tail: String = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
     // How many records Kafka holds tells a loss from a reader that did not get to the end.
-    let end = tributary_testcontainers::topic_end_offset(kafka, &topic).unwrap_or(0);
+    let end = tributary_testcontainers::topic_end_offset(kafka, topic).unwrap_or(0);
     assert_eq!(
         set.len(),
         n,
@@ -366,10 +203,8 @@ async fn source_sigkill_with_persistent_session_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sink_publishes_100k_records_at_qos1_in_order_per_topic() {
     let Some((kafka, mqtt)) = env() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let topic = unique_name("mqtt-sink");
-    let root = unique_name("ts");
-    create_topic(kafka, &topic, 1).await.unwrap();
+    let fx = Fixture::new(kafka, "ts", "mqtt-sink", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
     let n = 100_000usize;
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", kafka)
@@ -381,27 +216,14 @@ async fn sink_publishes_100k_records_at_qos1_in_order_per_topic() {
     for i in 0..n {
         let key = format!("dev-{}", i % 100);
         let value = format!("{key}:{i}");
-        futures.push(producer.send_result(FutureRecord::to(&topic).key(&key).payload(&value)).unwrap());
+        futures.push(producer.send_result(FutureRecord::to(topic).key(&key).payload(&value)).unwrap());
     }
     for f in futures {
         f.await.unwrap().unwrap();
     }
-    let mut subscriber = mqtt_client(&mqtt.url, &unique_name("sub"), Some(&format!("{root}/#"))).await;
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let sink = write_props(
-        &dir.path().join("sink.properties"),
-        &[
-            ("name", &format!("{topic}-sink")),
-            ("connector.class", "MqttSink"),
-            ("topics", &topic),
-            ("mqtt.server.uri", &mqtt.url),
-            ("mqtt.topic", &format!("{root}/${{key}}/cmd")),
-            ("mqtt.qos", "1"),
-            ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-            ("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"),
-        ],
-    );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&sink], 0);
+    let mut subscriber = Mqtt::connect(Version::V311, &mqtt.url, Some(&format!("{root}/#"))).await;
+    let sink = fx.sink(Version::V311, &mqtt.url, &format!("{root}/${{key}}/cmd"), &[]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&sink], 0);
     let mut last: HashMap<String, usize> = HashMap::new();
     let mut seen = HashSet::new();
     let mut received = 0usize;
@@ -460,7 +282,7 @@ async fn bad_input_gives_clear_errors_without_panics() {
     );
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&unreachable, &creds, &oversized], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
-    let publisher = mqtt_client(&mqtt.url, &unique_name("pub"), None).await;
+    let publisher = Mqtt::connect(Version::V311, &mqtt.url, None).await;
     publisher.publish_all([(format!("{root}/big"), vec![7u8; 5000])]).await;
     w.wait_log(
         "cannot connect to any MQTT broker of mqtt.server.uri (tcp://127.0.0.1:1,tcp://127.0.0.1:2)",

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod cluster;
+pub(crate) mod mqtt;
 pub(crate) mod numbers;
 
 use std::io::Write;
