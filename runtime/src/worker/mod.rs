@@ -12,11 +12,13 @@ pub mod exactly_once;
 pub(crate) mod kafka;
 mod lifecycle;
 pub mod offsets;
+mod offsets_rest;
 pub(crate) mod producer;
 pub(crate) mod sink;
 mod sink_offsets;
 mod sink_output;
 pub(crate) mod source;
+mod stages;
 mod status;
 mod topics;
 mod transactions;
@@ -39,20 +41,19 @@ use crate::api::{ConnectError, ConnectResult, Props};
 use crate::config_providers::reverse_transform;
 use crate::plugins::{AnyConnector, ConnectorKind, Registry};
 
-pub use lifecycle::{ChangeError, parse_offsets_body};
+pub use lifecycle::ChangeError;
+pub use offsets_rest::parse_offsets_body;
 pub use status::{ConnectorStatus, State, TargetState, TaskStatus};
 pub use units::UnitStatus;
 pub use validate::{CONVERTER_KEYS, VERSION, connector_config_def, connector_plugin_keys, enrich, validate_connector};
 pub use validate_infos::config_infos;
 
-use crate::transforms::TransformChain;
 use config::WorkerConfig;
-use converters::TaskConverters;
-use errors::ErrorPolicy;
 use kafka::TaskClientContext;
 use offsets::OffsetStore;
 use sink::SinkRunner;
 use source::SourceRunner;
+use stages::TaskStages;
 use topics::{ActiveTopics, TopicNotes};
 
 /// Identifies one task of one connector.
@@ -80,56 +81,6 @@ impl Started {
         if status.state == State::Unassigned {
             status.state = State::Running;
         }
-    }
-}
-
-/// What a task does to each record between the connector and Kafka: transforms, converters,
-/// and the error policy for records that fail them.
-struct TaskStages {
-    converters: TaskConverters,
-    transforms: TransformChain,
-    errors: ErrorPolicy,
-    /// The transaction boundary of a source task on a worker with exactly-once support.
-    boundary: Option<exactly_once::TransactionBoundary>,
-    /// The connector's own offsets topic (`offsets.storage.topic`), if it has one.
-    offsets_topic: Option<String>,
-    /// How a Kafka-to-Kafka sink's tasks write to Kafka.
-    kafka_writes: Option<crate::api::KafkaWrites>,
-}
-
-impl TaskStages {
-    /// The stages `resolved` (a connector config, variables resolved) asks for.
-    fn resolve(
-        registry: &Registry,
-        config: &WorkerConfig,
-        connector: &AnyConnector,
-        resolved: &Props,
-    ) -> ConnectResult<Self> {
-        let boundary = match connector {
-            AnyConnector::Source(c) if exactly_once::ExactlyOnceSupport::enabled(config) => {
-                let boundary = exactly_once::TransactionBoundary::of(resolved, config)?;
-                // Validation refuses this already; a config written to the config topic by
-                // other means must not start tasks that would never commit.
-                if boundary == exactly_once::TransactionBoundary::Connector
-                    && !c.can_define_transaction_boundaries(resolved)
-                {
-                    return Err(exactly_once::cannot_define_boundaries());
-                }
-                Some(boundary)
-            }
-            _ => None,
-        };
-        Ok(Self {
-            converters: TaskConverters::resolve(registry, config, resolved)?,
-            transforms: TransformChain::from_config(registry, resolved)?,
-            errors: ErrorPolicy::from_config(resolved),
-            boundary,
-            offsets_topic: offsets::connector_topic(resolved).map(str::to_owned),
-            kafka_writes: match connector {
-                AnyConnector::Sink(c) => c.kafka_writes(resolved),
-                AnyConnector::Source(_) => None,
-            },
-        })
     }
 }
 

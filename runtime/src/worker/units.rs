@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::status::{State, TargetState, TaskStatus};
 use super::topics::ActiveTopics;
-use super::{ChangeError, TaskId, TaskStages, Worker, lifecycle, sink_offsets, validate_connector};
+use super::{ChangeError, TaskId, TaskStages, Worker, offsets_rest, sink_offsets, validate_connector};
 use crate::api::{OffsetMap, Props};
 use crate::config_providers::{ConfigProviders, reverse_transform};
 use crate::plugins::{AnyConnector, ConnectorKind};
@@ -366,16 +366,16 @@ impl Worker {
             }
         }
         Ok(match (reset, handled) {
-            (false, true) => lifecycle::OFFSETS_ALTERED_BY_CONNECTOR,
-            (false, false) => lifecycle::OFFSETS_ALTERED,
-            (true, true) => lifecycle::OFFSETS_RESET_BY_CONNECTOR,
-            (true, false) => lifecycle::OFFSETS_RESET,
+            (false, true) => offsets_rest::OFFSETS_ALTERED_BY_CONNECTOR,
+            (false, false) => offsets_rest::OFFSETS_ALTERED,
+            (true, true) => offsets_rest::OFFSETS_RESET_BY_CONNECTOR,
+            (true, false) => offsets_rest::OFFSETS_RESET,
         })
     }
 
     /// Kafka Connect's answer when offsets are changed on a connector that is not STOPPED.
     pub(crate) fn stop_first(name: &str) -> ChangeError {
-        ChangeError::BadRequest(lifecycle::STOP_FIRST.replace("{}", name))
+        ChangeError::BadRequest(offsets_rest::STOP_FIRST.replace("{}", name))
     }
 }
 
