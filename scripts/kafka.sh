@@ -23,7 +23,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat <<USAGE
-Usage: scripts/kafka.sh COMMAND [--port PORT] [--controller-port PORT] [--dir DIR] [--set KEY=VALUE]...
+Usage: scripts/kafka.sh COMMAND [--port PORT] [--controller-port PORT] [--dir DIR] [--set KEY=VALUE]... [--fresh]
 
 Manages a single-node Apache Kafka $KAFKA_VERSION (KRaft) broker run from Maven Central jars.
 
@@ -37,6 +37,9 @@ Commands:
                  Fetches and formats the storage on first use; returns once the broker serves
                  requests. A no-op if a broker already answers on PORT; data is kept across restarts.
                  --set KEY=VALUE (repeatable) adds or overrides a server.properties key.
+                 --fresh: when a new broker process starts, delete DIR/data first (the test
+                 suite does, so topics of earlier runs do not pile up and slow the start).
+                 Waits up to KAFKA_START_TIMEOUT seconds (default 180) for the broker to serve.
   stop           Stop the broker started in DIR: SIGTERM, then SIGKILL after 30 s.
   status         Say whether a broker serves on PORT (exit 1 if not) and which process is ours.
   classpath      Print the directory of the broker's jars (java -cp "DIR/*").
@@ -162,6 +165,11 @@ start() {
   else
     port_open "$PORT" && die "127.0.0.1:$PORT is taken by something that is not a Kafka broker"
     fetch
+    if [ "$FRESH" = 1 ] && [ -d "$DIR/data" ]; then
+      say "--fresh: deleting the data of the previous broker in $DIR/data ($(find "$DIR/data" -mindepth 1 -maxdepth 1 -type d | wc -l) partition directories)"
+      rm -rf "$DIR/data"
+      mkdir -p "$DIR/data"
+    fi
     cat >"$DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -206,8 +214,8 @@ PROPS
     pid=$!
     echo "$pid" >"$DIR/kafka.pid"
   fi
-  local t0=$SECONDS
-  while [ $((SECONDS - t0)) -lt 60 ]; do
+  local t0=$SECONDS limit="${KAFKA_START_TIMEOUT:-180}"
+  while [ $((SECONDS - t0)) -lt "$limit" ]; do
     if kafka_serves "$PORT"; then
       say "Kafka is up on 127.0.0.1:$PORT (pid $pid, $((SECONDS - t0)) s)"
       return
@@ -220,7 +228,7 @@ PROPS
     sleep 1
   done
   show_failure
-  die "the broker did not serve on 127.0.0.1:$PORT within 60 s (pid $pid still runs; stop it with: $0 stop --port $PORT --dir $DIR)"
+  die "the broker did not serve on 127.0.0.1:$PORT within $limit s (pid $pid still runs; a broker with many partitions in $DIR/data loads them first: start it with --fresh, or raise KAFKA_START_TIMEOUT; stop it with: $0 stop --port $PORT --dir $DIR)"
 }
 
 stop() {
@@ -261,12 +269,14 @@ PORT=9092
 CPORT=""
 DIR=""
 EXTRA_PROPS=()
+FRESH=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) PORT="${2:?--port needs a value}"; shift 2 ;;
     --controller-port) CPORT="${2:?--controller-port needs a value}"; shift 2 ;;
     --dir) DIR="${2:?--dir needs a value}"; shift 2 ;;
     --set) EXTRA_PROPS+=("${2:?--set needs KEY=VALUE}"); shift 2 ;;
+    --fresh) FRESH=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac

@@ -10,7 +10,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat <<USAGE
-Usage: scripts/mosquitto.sh COMMAND [--port PORT] [--dir DIR] [--passwd USER:PASSWORD] [--tls]
+Usage: scripts/mosquitto.sh COMMAND [--port PORT] [--dir DIR] [--passwd USER:PASSWORD] [--tls] [--fresh]
 
 Manages a Mosquitto MQTT broker (Debian package \`mosquitto\`) on 127.0.0.1 for tests.
 
@@ -24,6 +24,9 @@ Commands:
            With --tls, the listener speaks TLS (ssl://127.0.0.1:PORT) with a server
            certificate for 127.0.0.1 and localhost signed by a CA generated with openssl
            on first use: clients trust DIR/tls/ca.pem.
+           Persistent sessions nobody resumes expire after an hour, so the sessions that
+           tests leave behind do not pile up. With --fresh, a broker this command starts
+           begins with no saved state (the test suite does); one already running is kept.
            Returns once the broker accepts connections; a no-op if ours already runs.
   stop     Stop the broker started in DIR: SIGTERM, then SIGKILL after 10 s.
   status   Say whether our broker runs on PORT (exit 1 if not).
@@ -105,6 +108,9 @@ $auth
 persistence true
 persistence_location $DIR/data/
 autosave_interval 5
+# Sessions of clients that never come back (each test uses its own client ids) are dropped
+# after an hour instead of queueing messages forever.
+persistent_client_expiration 1h
 log_dest file $DIR/mosquitto.log
 log_type error
 log_type warning
@@ -133,6 +139,11 @@ start() {
     die "127.0.0.1:$PORT is taken by a process that is not our Mosquitto (see $0 status)"
   fi
   install
+  if [ "$FRESH" = 1 ] && [ -n "$(ls -A "$DIR/data" 2>/dev/null)" ]; then
+    say "--fresh: deleting the saved state of the previous broker in $DIR/data ($(du -sh "$DIR/data" | cut -f1))"
+    rm -rf "$DIR/data"
+    mkdir -p "$DIR/data"
+  fi
   write_config
   say "starting Mosquitto $("$(mosquitto_bin)" -h 2>/dev/null | head -n1 | awk '{print $3}') on 127.0.0.1:$PORT (state in $DIR)"
   cd "$DIR"
@@ -191,12 +202,14 @@ PORT=1883
 DIR=""
 PASSWD=""
 TLS=""
+FRESH=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) PORT="${2:?--port needs a value}"; shift 2 ;;
     --dir) DIR="${2:?--dir needs a value}"; shift 2 ;;
     --passwd) PASSWD="${2:?--passwd needs USER:PASSWORD}"; shift 2 ;;
     --tls) TLS=1; shift ;;
+    --fresh) FRESH=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac

@@ -8,12 +8,14 @@ cd "$(dirname "$0")/.."
 say() { printf '==> %s\n' "$*"; }
 
 bash scripts/setup.sh
-bash scripts/kafka.sh start --port 19092
+# --fresh: a broker this run starts begins empty (tests create their own topics; thousands left
+# by earlier runs make the start slow). A broker that already runs is reused as it is.
+bash scripts/kafka.sh start --port 19092 --fresh
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:19092}"
 # Mosquitto for the MQTT connector tests: one open broker, and one that needs a password (the
 # wrong-credentials test).
-bash scripts/mosquitto.sh start --port 11883
-bash scripts/mosquitto.sh start --port 11884 --passwd tributary:tributary-secret
+bash scripts/mosquitto.sh start --port 11883 --fresh
+bash scripts/mosquitto.sh start --port 11884 --passwd tributary:tributary-secret --fresh
 export MQTT_URL="${MQTT_URL:-tcp://127.0.0.1:11883}"
 export MQTT_AUTH_URL="${MQTT_AUTH_URL:-tcp://127.0.0.1:11884}"
 
