@@ -10,7 +10,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat <<USAGE
-Usage: scripts/mosquitto.sh COMMAND [--port PORT] [--dir DIR] [--passwd USER:PASSWORD] [--tls] [--fresh]
+Usage: scripts/mosquitto.sh COMMAND [--port PORT] [--dir DIR] [--passwd USER:PASSWORD] [--tls] [--client-certs]
+                               [--ws-port PORT] [--fresh]
 
 Manages a Mosquitto MQTT broker (Debian package \`mosquitto\`) on 127.0.0.1 for tests.
 
@@ -24,6 +25,11 @@ Commands:
            With --tls, the listener speaks TLS (ssl://127.0.0.1:PORT) with a server
            certificate for 127.0.0.1 and localhost signed by a CA generated with openssl
            on first use: clients trust DIR/tls/ca.pem.
+           With --client-certs (implies --tls), clients must also present a certificate
+           signed by that CA: DIR/tls/client.pem with its key DIR/tls/client.key.
+           With --ws-port, a second listener speaks MQTT over WebSocket on that port of the
+           loopback interface (ws://127.0.0.1:WS_PORT/mqtt; wss:// with --tls). Mosquitto
+           2.0 serves WebSockets only beside a plain listener, bound to an interface.
            Persistent sessions nobody resumes expire after an hour, so the sessions that
            tests leave behind do not pile up. With --fresh, a broker this command starts
            begins with no saved state (the test suite does); one already running is kept.
@@ -78,6 +84,18 @@ make_certs() {
   chmod 600 "$tls/ca.key" "$tls/server.key"
 }
 
+# make_client_cert: a client certificate signed by the CA of make_certs, in $DIR/tls.
+make_client_cert() {
+  local tls="$DIR/tls"
+  [ -s "$tls/client.pem" ] && return
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=tributary-test-client" \
+    -keyout "$tls/client.key" -out "$tls/client.csr" 2>/dev/null
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >"$tls/client.ext"
+  openssl x509 -req -in "$tls/client.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$tls/client.ext" -out "$tls/client.pem" 2>/dev/null
+  chmod 600 "$tls/client.key"
+}
+
 write_config() {
   local auth="allow_anonymous true"
   if [ -n "$PASSWD" ]; then
@@ -95,6 +113,19 @@ password_file $DIR/passwd"
     tls="cafile $DIR/tls/ca.pem
 certfile $DIR/tls/server.pem
 keyfile $DIR/tls/server.key"
+    if [ -n "$CLIENT_CERTS" ]; then
+      make_client_cert
+      tls="$tls
+require_certificate true"
+    fi
+  fi
+  local ws=""
+  if [ -n "$WS_PORT" ]; then
+    # Mosquitto 2.0 hands a WebSocket listener's address to libwebsockets, which takes an
+    # interface name: lo keeps it on loopback.
+    ws="listener $WS_PORT lo
+protocol websockets
+$tls"
   fi
   cat >"$DIR/mosquitto.conf.tmp" <<CONF
 # Written by scripts/mosquitto.sh; rewritten on each start.
@@ -104,6 +135,7 @@ per_listener_settings false
 user $(id -un)
 listener $PORT 127.0.0.1
 $tls
+$ws
 $auth
 persistence true
 persistence_location $DIR/data/
@@ -203,6 +235,8 @@ DIR=""
 PASSWD=""
 TLS=""
 FRESH=0
+CLIENT_CERTS=""
+WS_PORT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) PORT="${2:?--port needs a value}"; shift 2 ;;
@@ -210,6 +244,8 @@ while [ $# -gt 0 ]; do
     --passwd) PASSWD="${2:?--passwd needs USER:PASSWORD}"; shift 2 ;;
     --tls) TLS=1; shift ;;
     --fresh) FRESH=1; shift ;;
+    --client-certs) TLS=1; CLIENT_CERTS=1; shift ;;
+    --ws-port) WS_PORT="${2:?--ws-port needs a value}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac

@@ -216,6 +216,8 @@ fn mqtt5_keys_are_checked_before_anything_starts() {
     );
     let e = run("group311", &[("mqtt.version", "3.1.1"), ("mqtt.shared.subscription.group", "g")]);
     assert!(e.contains("mqtt.shared.subscription.group is an MQTT 5 setting"), "{e}");
+    let e = run("tasks311", &[("tasks.max", "3")]);
+    assert!(e.contains("tasks.max is 3, but MQTT 3.1.1 gives each filter of mqtt.topics to one task"), "{e}");
     let e = run("version4", &[("mqtt.version", "4")]);
     assert!(e.contains("Invalid value 4 for configuration mqtt.version: String must be one of: 3.1.1, 5"), "{e}");
     let e = run("expiry-range", &[("mqtt.version", "5"), ("mqtt.session.expiry.interval.seconds", "-1")]);
@@ -325,6 +327,16 @@ fn validate_endpoint_reports_mqtt5_keys_under_their_names() {
     let e = errors("mqtt.session.expiry.interval.seconds");
     assert!(e[0].as_str().is_some_and(|m| m.contains("is an MQTT 5 setting: set mqtt.version=5")), "{e}");
     assert_eq!(errors("mqtt.version"), serde_json::json!([]));
+    assert_eq!(errors("tasks.max"), serde_json::json!([]));
+    // MQTT 3.1.1 gives each filter to one task: two tasks for one filter are refused, on tasks.max.
+    let mut two_tasks = props.clone();
+    two_tasks.remove("mqtt.session.expiry.interval.seconds");
+    two_tasks.insert("tasks.max".to_owned(), "2".to_owned());
+    let infos = tributary_runtime::worker::config_infos(&r, &plugin, &two_tasks, &BTreeMap::new());
+    assert_eq!(infos["error_count"], 1, "{infos}");
+    let tasks = infos["configs"].as_array().unwrap().iter().find(|c| c["value"]["name"] == "tasks.max").unwrap();
+    let e = &tasks["value"]["errors"];
+    assert!(e[0].as_str().is_some_and(|m| m.contains("at most 1 tasks would run: set tasks.max to 1 or lower")), "{e}");
 }
 
 #[test]

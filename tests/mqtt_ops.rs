@@ -7,146 +7,14 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::mqtt::{Fixture, Got, Version, consume, consume_distinct, distinct, env, source_props};
-use common::{WorkerProcess, worker_props};
-use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS, TlsConfiguration, Transport};
-use tributary_testcontainers::{
-    TestEnv, create_topic, split_url, start_mosquitto, start_mosquitto_tls, stop_mosquitto, topic_end_offset,
-    unique_name,
-};
-
-/// The values of the records of `topic`, read from the start until `done` (given what was
-/// read so far) says so or `timeout` passes.
-fn consume_values(bootstrap: &str, topic: &str, timeout: Duration, done: impl FnMut(&[Got]) -> bool) -> Vec<Vec<u8>> {
-    consume(bootstrap, topic, timeout, done).into_iter().map(|g| g.value).collect()
-}
-
-/// What a publisher achieved: messages the broker acknowledged (PUBACK), and how many times
-/// it had to reconnect and publish a batch again.
-#[derive(Debug, Default)]
-struct Published {
-    acked: usize,
-    retries: usize,
-}
-
-/// Publishes `messages` at QoS 1 in batches, retrying what the broker did not acknowledge:
-/// a batch counts as published once every one of its PUBACKs arrived on one connection; if
-/// the connection fails first, the client is dropped and the whole batch is published again
-/// on a new connection (so a message may reach the broker twice, never zero times).
-/// `progress` counts acknowledged messages as batches complete.
-async fn publish_with_retry(
-    url: String,
-    messages: Vec<(String, Vec<u8>)>,
-    batch: usize,
-    progress: Arc<AtomicUsize>,
-    ca: Option<Vec<u8>>,
-) -> Published {
-    let (host, port) = split_url(&url);
-    let id = unique_name("pub");
-    let mut out = Published::default();
-    let mut conn: Option<(AsyncClient, rumqttc::EventLoop)> = None;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut next = 0;
-    while next < messages.len() {
-        assert!(Instant::now() < deadline, "publisher: no progress within 120 s ({next} published)");
-        let (client, eventloop) = conn.get_or_insert_with(|| {
-            let mut o = MqttOptions::new(id.clone(), host.clone(), port);
-            o.set_keep_alive(Duration::from_secs(30)).set_inflight(u16::try_from(batch + 1).unwrap());
-            if let Some(ca) = &ca {
-                o.set_transport(Transport::Tls(TlsConfiguration::Simple {
-                    ca: ca.clone(),
-                    alpn: None,
-                    client_auth: None,
-                }));
-            }
-            AsyncClient::new(o, batch + 1)
-        });
-        let end = (next + batch).min(messages.len());
-        for (topic, payload) in &messages[next..end] {
-            client.try_publish(topic.clone(), QoS::AtLeastOnce, false, payload.clone()).unwrap();
-        }
-        let mut acks = 0;
-        let complete = loop {
-            match tokio::time::timeout(Duration::from_secs(10), eventloop.poll()).await {
-                Ok(Ok(Event::Incoming(Incoming::PubAck(_)))) => {
-                    acks += 1;
-                    if acks == end - next {
-                        break true;
-                    }
-                }
-                Ok(Ok(_)) => {}
-                Ok(Err(_)) | Err(_) => break false,
-            }
-        };
-        if complete {
-            out.acked += end - next;
-            progress.fetch_add(end - next, Ordering::Relaxed);
-            next = end;
-        } else {
-            // Drop the client: its retransmissions would make the PUBACK count ambiguous.
-            conn = None;
-            out.retries += 1;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-    out
-}
-
-/// A free TCP port on 127.0.0.1.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A Mosquitto of the test's own, stopped when dropped.
-struct OwnBroker {
-    port: u16,
-    dir: tempfile::TempDir,
-    tls: bool,
-}
-
-impl OwnBroker {
-    fn start() -> Self {
-        let b = Self { port: free_port(), dir: tempfile::tempdir().unwrap(), tls: false };
-        b.up();
-        b
-    }
-    /// A broker with a TLS listener; its CA is [`OwnBroker::ca`].
-    fn start_tls() -> Self {
-        let b = Self { port: free_port(), dir: tempfile::tempdir().unwrap(), tls: true };
-        b.up();
-        b
-    }
-    fn ca(&self) -> PathBuf {
-        self.dir.path().join("tls").join("ca.pem")
-    }
-    fn up(&self) {
-        let started = if self.tls {
-            start_mosquitto_tls(self.port, self.dir.path())
-        } else {
-            start_mosquitto(self.port, Some(self.dir.path()), None)
-        };
-        if let Err(e) = started {
-            panic!("cannot start a Mosquitto for this test (CI needs the packages mosquitto and openssl): {e}");
-        }
-    }
-    fn down(&self) {
-        stop_mosquitto(self.port, Some(self.dir.path())).unwrap();
-    }
-    fn url(&self) -> String {
-        format!("{}://127.0.0.1:{}", if self.tls { "ssl" } else { "tcp" }, self.port)
-    }
-}
-
-impl Drop for OwnBroker {
-    fn drop(&mut self) {
-        let _ = stop_mosquitto(self.port, Some(self.dir.path()));
-    }
-}
+use common::mqtt::{Fixture, Version, consume, consume_distinct, consume_values, distinct, env, source_props};
+use common::mqtt_broker::{OwnBroker, publish, publish_with_retry};
+use common::{WorkerProcess, lines_with, worker_props};
+use tributary_testcontainers::{TestEnv, create_topic, topic_end_offset, unique_name};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn source_survives_a_broker_restart_mid_stream_without_loss() {
@@ -225,23 +93,6 @@ async fn broker_restart_mid_stream(version: &str) {
     assert!(status.success(), "worker exited with {status}:\n{log}");
 }
 
-/// Publishes `(topic, payload)` at QoS 1 to `url` and waits until the broker acknowledged all.
-async fn publish(url: &str, messages: Vec<(String, Vec<u8>)>) {
-    publish_tls(url, messages, None).await;
-}
-
-/// [`publish`], over TLS trusting `ca` when given.
-async fn publish_tls(url: &str, messages: Vec<(String, Vec<u8>)>, ca: Option<Vec<u8>>) {
-    let n = messages.len();
-    let published = publish_with_retry(url.to_owned(), messages, n.max(1), Arc::default(), ca).await;
-    assert_eq!(published.acked, n);
-}
-
-/// The worker log lines that contain every one of `needles`.
-fn lines_with(log: &str, needles: &[&str]) -> usize {
-    log.lines().filter(|l| needles.iter().all(|n| l.contains(n))).count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
     let Some((kafka, mqtt)) = env() else { return };
@@ -284,7 +135,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
         .concat(),
     );
     let mut w = WorkerProcess::standalone(dir.path(), worker, &[&string, &json], 0);
-    wait_for_log_count(&mut w, "subscribed", 2);
+    w.wait_log_count("subscribed", 2, Duration::from_secs(60));
     let (s, j) = (format!("{root}/s"), format!("{root}/j"));
     publish(
         &mqtt.url,
@@ -297,6 +148,7 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
             (j.clone(), vec![0xff, b'{', b'}']),
             (j.clone(), br#"{"j":1}"#.to_vec()),
         ],
+        None,
     )
     .await;
     let got = consume_values(kafka, topic, Duration::from_secs(30), |g| g.len() >= 4);
@@ -313,8 +165,8 @@ async fn bad_payloads_are_skipped_logged_and_acknowledged_with_tolerance_all() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(w.terminate(Duration::from_secs(30)).success());
     let mut w = WorkerProcess::standalone(dir.path(), worker, &[&string, &json], 1);
-    wait_for_log_count(&mut w, "session_present=true", 2);
-    publish(&mqtt.url, vec![(s.clone(), b"s-2".to_vec())]).await;
+    w.wait_log_count("session_present=true", 2, Duration::from_secs(60));
+    publish(&mqtt.url, vec![(s.clone(), b"s-2".to_vec())], None).await;
     consume(kafka, topic, Duration::from_secs(30), |g| g.len() >= 5);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let log = w.log_text();
@@ -348,6 +200,7 @@ async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledg
             (t.clone(), br#"{"n":1"#.to_vec()),
             (t.clone(), br#"{"n":2}"#.to_vec()),
         ],
+        None,
     )
     .await;
     w.wait_log("task failed", Duration::from_secs(30));
@@ -368,14 +221,6 @@ async fn a_bad_payload_fails_the_task_with_tolerance_none_and_stays_unacknowledg
 }
 
 /// Waits until `needle` appears `count` times in the worker log.
-fn wait_for_log_count(w: &mut WorkerProcess, needle: &str, count: usize) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while w.log_text().matches(needle).count() < count {
-        assert!(Instant::now() < deadline, "'{needle}' not logged {count} times:\n{}", w.log_text());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_topic() {
     let Some((kafka, mqtt)) = env() else { return };
@@ -414,7 +259,7 @@ async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_to
         ],
     );
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src, &strict], 0);
-    wait_for_log_count(&mut w, "subscribed", 2);
+    w.wait_log_count("subscribed", 2, Duration::from_secs(60));
     let at = |s: &str| format!("{root}/sensors/{s}");
     let strict_at = |s: &str| format!("{root}/strict/{s}");
     publish(
@@ -427,6 +272,7 @@ async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_to
             (strict_at("kitchen/humidity"), b"s0".to_vec()),
             (strict_at("kitchen/temp"), b"s1".to_vec()),
         ],
+        None,
     )
     .await;
     let read =
@@ -458,53 +304,5 @@ async fn kafka_topics_come_from_regex_groups_and_unmatched_topics_go_to_kafka_to
     w.wait_log("refers to group 2", Duration::from_secs(30));
     let log = w.log_text();
     assert_eq!(lines_with(&log, &["kafka.topic.replacement", "'t.$2' refers to group 2", "has 1 group"]), 1, "{log}");
-    assert!(w.terminate(Duration::from_secs(30)).success());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn source_connects_over_tls_with_the_configured_ca_and_fails_clearly_with_another() {
-    let Some(kafka) = TestEnv::get().kafka() else { return };
-    let broker = OwnBroker::start_tls();
-    let dir = tempfile::tempdir().unwrap();
-    let wrong_ca = dir.path().join("wrong-ca.pem");
-    let made = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=not the broker's CA"])
-        .arg("-keyout")
-        .arg(dir.path().join("wrong-ca.key"))
-        .arg("-out")
-        .arg(&wrong_ca)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
-    let root = unique_name("tls");
-    let topic = unique_name("mqtt-tls");
-    create_topic(kafka, &topic, 1).await.unwrap();
-    let worker = worker_props(dir.path(), kafka, &[]);
-    let ca = broker.ca().to_str().unwrap().to_owned();
-    let good =
-        source_props(dir.path(), "tls-good", &broker.url(), &format!("{root}/#"), &topic, &[("mqtt.ssl.ca.path", &ca)]);
-    let bad = source_props(
-        dir.path(),
-        "tls-wrong-ca",
-        &broker.url(),
-        &format!("{root}/#"),
-        &topic,
-        &[("mqtt.ssl.ca.path", wrong_ca.to_str().unwrap()), ("mqtt.connect.timeout.seconds", "1")],
-    );
-    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&good, &bad], 0);
-    w.wait_log("subscribed", Duration::from_secs(60));
-    let ca_pem = std::fs::read(broker.ca()).unwrap();
-    publish_tls(&broker.url(), vec![(format!("{root}/a"), b"over tls".to_vec())], Some(ca_pem)).await;
-    let got = consume_values(kafka, &topic, Duration::from_secs(30), |g| !g.is_empty());
-    assert_eq!(got, [b"over tls".to_vec()]);
-    w.wait_log("cannot connect to any MQTT broker", Duration::from_secs(30));
-    let log = w.log_text();
-    let url = broker.url();
-    let wrong = [
-        &format!("cannot connect to any MQTT broker of mqtt.server.uri ({url})")[..],
-        "invalid peer certificate: UnknownIssuer (check mqtt.ssl.ca.path)",
-    ];
-    assert_eq!(lines_with(&log, &wrong), 1, "{log}");
-    assert!(!log.contains("panicked"), "{log}");
     assert!(w.terminate(Duration::from_secs(30)).success());
 }

@@ -158,14 +158,14 @@ pub fn start_mosquitto(port: u16, dir: Option<&Path>, login: Option<(&str, &str)
     run_script("mosquitto.sh", "start", port, dir, &extra)
 }
 
-/// Starts Mosquitto with a TLS listener (`scripts/mosquitto.sh start --tls`) on `port`, state
-/// in `dir`: clients trust `dir/tls/ca.pem`, the CA that signed its certificate for 127.0.0.1
-/// and localhost. Returns once it listens.
-pub fn start_mosquitto_tls(port: u16, dir: &Path) -> Result<(), String> {
-    run_script("mosquitto.sh", "start", port, Some(dir), &["--tls".to_owned()])
+/// Starts Mosquitto with `scripts/mosquitto.sh start` on `port`, state in `dir`, with more
+/// options of the script (`--tls`, `--client-certs`, `--ws-port PORT`: see its `--help`).
+/// Returns once it listens.
+pub fn start_mosquitto_args(port: u16, dir: &Path, args: &[String]) -> Result<(), String> {
+    run_script("mosquitto.sh", "start", port, Some(dir), args)
 }
 
-/// Stops a Mosquitto started with [`start_mosquitto`] or [`start_mosquitto_tls`].
+/// Stops a Mosquitto started with [`start_mosquitto`] or [`start_mosquitto_args`].
 pub fn stop_mosquitto(port: u16, dir: Option<&Path>) -> Result<(), String> {
     run_script("mosquitto.sh", "stop", port, dir, &[])
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod cluster;
 pub(crate) mod mqtt;
+pub(crate) mod mqtt_broker;
 pub(crate) mod numbers;
 
 use std::io::Write;
@@ -54,12 +55,21 @@ impl WorkerProcess {
 
     /// Waits until the log contains `needle`.
     pub(crate) fn wait_log(&mut self, needle: &str, timeout: Duration) {
+        self.wait_log_count(needle, 1, timeout);
+    }
+
+    /// Waits until the log contains `needle` at least `count` times.
+    pub(crate) fn wait_log_count(&mut self, needle: &str, count: usize, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        while !self.log_text().contains(needle) {
+        while self.log_text().matches(needle).count() < count {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("worker exited ({status}) before logging '{needle}':\n{}", self.log_text());
+                panic!("worker exited ({status}) before logging '{needle}' {count} times:\n{}", self.log_text());
             }
-            assert!(Instant::now() < deadline, "timed out waiting for '{needle}':\n{}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for '{needle}' ({count} times):\n{}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -116,4 +126,9 @@ pub(crate) fn worker_props(dir: &Path, bootstrap: &str, extra: &[(&str, &str)]) 
     ];
     pairs.extend_from_slice(extra);
     write_props(&dir.join("worker.properties"), &pairs)
+}
+
+/// The worker log lines that contain every one of `needles`.
+pub(crate) fn lines_with(log: &str, needles: &[&str]) -> usize {
+    log.lines().filter(|l| needles.iter().all(|n| l.contains(n))).count()
 }

@@ -85,6 +85,17 @@ pub(crate) fn sink_props(
     write_props(&dir.join("sink.properties"), &merged(pairs, extra))
 }
 
+/// The values of the records of `topic`, read from the start until `done` (given what was
+/// read so far) says so or `timeout` passes.
+pub(crate) fn consume_values(
+    bootstrap: &str,
+    topic: &str,
+    timeout: Duration,
+    done: impl FnMut(&[Got]) -> bool,
+) -> Vec<Vec<u8>> {
+    consume(bootstrap, topic, timeout, done).into_iter().map(|g| g.value).collect()
+}
+
 /// A record read back from Kafka, headers in order with their raw bytes.
 #[derive(Debug)]
 pub(crate) struct Got {

@@ -9,7 +9,7 @@ use tributary_runtime::api::{
     ConfigDef, ConfigError, ConfigErrors, ConfigKey, ConfigType, ConfigValue, Importance, Password, Props, Validator,
 };
 
-use super::topic::{validate_filter, validate_topic_template};
+use super::topic::{is_shared, validate_filter, validate_topic_template};
 
 pub(super) const SERVER_URI: &str = "mqtt.server.uri";
 pub(super) const TOPICS: &str = "mqtt.topics";
@@ -81,52 +81,125 @@ pub(super) struct ConnectionSettings {
     pub(super) session_expiry: Option<u32>,
 }
 
+/// How a broker of `mqtt.server.uri` is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Scheme {
+    /// `tcp://` (or `mqtt://`): MQTT over TCP, port 1883 by default.
+    Tcp,
+    /// `ssl://` (or `tls://`, `mqtts://`): MQTT over TLS, port 8883 by default.
+    Ssl,
+    /// `ws://`: MQTT over a WebSocket, port 80 and path `/mqtt` by default.
+    Ws,
+    /// `wss://`: MQTT over a WebSocket over TLS, port 443 and path `/mqtt` by default.
+    Wss,
+}
+
+impl Scheme {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Ssl => "ssl",
+            Self::Ws => "ws",
+            Self::Wss => "wss",
+        }
+    }
+
+    fn default_port(self) -> u16 {
+        match self {
+            Self::Tcp => 1883,
+            Self::Ssl => 8883,
+            Self::Ws => 80,
+            Self::Wss => 443,
+        }
+    }
+}
+
 /// One parsed `mqtt.server.uri` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct ServerUri {
-    /// `true` for `ssl://`.
-    pub(super) tls: bool,
+    pub(super) scheme: Scheme,
     pub(super) host: String,
     pub(super) port: u16,
+    /// The WebSocket path (`ws://`, `wss://`), starting with `/`; empty otherwise.
+    pub(super) path: String,
+}
+
+impl ServerUri {
+    /// The host as a URL writes it: an IPv6 address in brackets.
+    fn url_host(&self) -> String {
+        if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() }
+    }
 }
 
 impl std::fmt::Display for ServerUri {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}://{}:{}", if self.tls { "ssl" } else { "tcp" }, self.host, self.port)
+        write!(f, "{}://{}:{}{}", self.scheme.name(), self.url_host(), self.port, self.path)
     }
 }
 
-/// Parses `tcp://host[:port]` or `ssl://host[:port]` (ports 1883 and 8883 by default).
+/// Parses `tcp://host[:port]`, `ssl://host[:port]`, `ws://host[:port][/path]` or
+/// `wss://host[:port][/path]` (ports 1883, 8883, 80 and 443, path `/mqtt` by default, as
+/// Eclipse Paho's clients do).
 pub(super) fn parse_server_uri(uri: &str) -> Result<ServerUri, String> {
     let Some((scheme, rest)) = uri.trim().split_once("://") else {
-        return Err(format!("'{uri}' is not a URI: expected tcp://host:port or ssl://host:port"));
+        return Err(format!("'{uri}' is not a URI: expected tcp://host:port, ssl://host:port or ws://host:port/path"));
     };
-    let tls = match scheme.to_ascii_lowercase().as_str() {
-        "tcp" | "mqtt" => false,
-        "ssl" | "tls" | "mqtts" => true,
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "tcp" | "mqtt" => Scheme::Tcp,
+        "ssl" | "tls" | "mqtts" => Scheme::Ssl,
+        "ws" => Scheme::Ws,
+        "wss" => Scheme::Wss,
         other => {
             return Err(format!(
-                "'{uri}' has the unsupported scheme '{other}': use tcp:// (or mqtt://) or ssl:// (or mqtts://)"
+                "'{uri}' has the unsupported scheme '{other}': use tcp:// (or mqtt://), ssl:// (or mqtts://), ws:// or wss://"
             ));
         }
     };
-    let rest = rest.trim_end_matches('/');
-    if rest.is_empty() || rest.contains('/') {
-        return Err(format!("'{uri}' must be scheme://host[:port] with no path"));
-    }
-    let default_port = if tls { 8883 } else { 1883 };
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => match p.parse::<u16>() {
-            Ok(port) if port > 0 => (h, port),
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let path = match scheme {
+        Scheme::Ws | Scheme::Wss if path.is_empty() || path == "/" => "/mqtt".to_owned(),
+        Scheme::Ws | Scheme::Wss => {
+            if path.chars().any(|c| c.is_whitespace() || c == '#') {
+                return Err(format!("'{uri}' has a WebSocket path with spaces or '#'"));
+            }
+            path.to_owned()
+        }
+        Scheme::Tcp | Scheme::Ssl if path.is_empty() || path == "/" => String::new(),
+        Scheme::Tcp | Scheme::Ssl => {
+            return Err(format!(
+                "'{uri}' must be scheme://host[:port] with no path (only ws:// and wss:// take a path)"
+            ));
+        }
+    };
+    // host, host:port, [v6] or [v6]:port
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, "")) => (h, None),
+            Some((h, p)) if p.starts_with(':') => (h, Some(&p[1..])),
+            _ => return Err(format!("'{uri}' has a malformed IPv6 address: write [address]:port")),
+        },
+        None => match authority.split_once(':') {
+            Some((_, p)) if p.contains(':') => {
+                return Err(format!("'{uri}' has an IPv6 address without brackets: write [address]:port"));
+            }
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        None => scheme.default_port(),
+        Some(p) => match p.parse::<u16>() {
+            Ok(port) if port > 0 => port,
             _ => return Err(format!("'{uri}' has an invalid port '{p}'")),
         },
-        _ => (rest, default_port),
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.is_empty() {
         return Err(format!("'{uri}' has no host"));
     }
-    Ok(ServerUri { tls, host: host.to_owned(), port })
+    Ok(ServerUri { scheme, host: host.to_owned(), port, path })
 }
 
 fn check_uris(v: Option<&ConfigValue>) -> Result<(), String> {
@@ -187,7 +260,8 @@ fn connection_keys(def: ConfigDef, default_qos: &str) -> ConfigDef {
             SERVER_URI,
             ConfigType::List,
             Importance::High,
-            "MQTT brokers to connect to, comma separated: tcp://host:port (or mqtt://) and ssl://host:port (or mqtts://). \
+            "MQTT brokers to connect to, comma separated: tcp://host:port (or mqtt://), ssl://host:port (or mqtts://), \
+             and MQTT over WebSocket ws://host:port/path and wss://host:port/path (path /mqtt by default). \
              When a connection fails the next URI is tried (failover), with back-off and jitter between rounds.",
         )
         .validator(Validator::custom(check_uris)),
@@ -217,7 +291,7 @@ fn connection_keys(def: ConfigDef, default_qos: &str) -> ConfigDef {
             .default("30")
             .validator(Validator::at_least(1.0)),
     )
-    .define(key(SSL_CA, ConfigType::String, Importance::Medium, "PEM file of the certificate authorities that sign the brokers' certificates, for ssl:// URIs. Empty: the system's trust store.").default(""))
+    .define(key(SSL_CA, ConfigType::String, Importance::Medium, "PEM file of the certificate authorities that sign the brokers' certificates, for ssl:// and wss:// URIs. Empty: the system's trust store.").default(""))
     .define(key(SSL_CERT, ConfigType::String, Importance::Low, "PEM file of the client certificate, for brokers that require TLS client authentication (with mqtt.ssl.key.path).").default(""))
     .define(key(SSL_KEY, ConfigType::String, Importance::Low, "PEM file of the client certificate's private key.").default(""))
     .define(
@@ -242,7 +316,7 @@ pub(super) fn source_config_def() -> ConfigDef {
     let key = |name: &str, kind, importance, doc: &str| ConfigKey::new(name, kind, importance, doc).group(SOURCE);
     connection_keys(ConfigDef::new(), "0")
         .define(
-            key(TOPICS, ConfigType::List, Importance::High, "MQTT topic filters to subscribe to, comma separated; + and # wildcards allowed, and shared subscriptions ($share/<group>/<filter>), with MQTT 3.1.1 where the broker supports them (Mosquitto does). MQTT 3.1.1: without $share, each filter goes to one task, and tasks.max above the number of filters leaves the extra tasks unused. MQTT 5 with tasks.max above 1: every task shares every filter (see mqtt.shared.subscription.group).")
+            key(TOPICS, ConfigType::List, Importance::High, "MQTT topic filters to subscribe to, comma separated; + and # wildcards allowed, and shared subscriptions ($share/<group>/<filter>), with MQTT 3.1.1 where the broker supports them (Mosquitto does). MQTT 3.1.1: without $share, each filter goes to one task, and validation refuses a tasks.max above the number of filters. MQTT 5 with tasks.max above 1: every task shares every filter (see mqtt.shared.subscription.group).")
                 .validator(Validator::custom(check_filters)),
         )
         .define(
@@ -387,6 +461,32 @@ pub(super) fn cross_check(props: &Props) -> Vec<ConfigError> {
         message: format!("{key} is an MQTT 5 setting: set mqtt.version=5, or remove it ({why})"),
     })
     .collect()
+}
+
+/// [`cross_check`] and, for the source, that MQTT 3.1.1 can run `tasks.max` tasks: it gives
+/// each filter of `mqtt.topics` to one task (filters already `$share/...` go to every task),
+/// so more tasks than filters would leave some idle.
+pub(super) fn source_cross_check(props: &Props) -> Vec<ConfigError> {
+    let mut errors = cross_check(props);
+    if Version::of(props) == Version::V5 {
+        return errors;
+    }
+    let filters: Vec<&str> =
+        props.get(TOPICS).map(|t| t.split(',').map(str::trim).filter(|f| !f.is_empty()).collect()).unwrap_or_default();
+    let tasks_max = props.get("tasks.max").and_then(|t| t.trim().parse::<usize>().ok()).unwrap_or(1);
+    if !filters.is_empty() && !filters.iter().any(|f| is_shared(f)) && tasks_max > filters.len() {
+        let n = filters.len();
+        errors.push(ConfigError {
+            key: "tasks.max".to_owned(),
+            message: format!(
+                "tasks.max is {tasks_max}, but MQTT 3.1.1 gives each filter of mqtt.topics to one task and mqtt.topics has \
+                 {n}, so at most {n} tasks would run: set tasks.max to {n} or lower, set mqtt.version=5 to share every \
+                 filter over tasks.max tasks, or use shared subscriptions ($share/<group>/<filter>) where the broker \
+                 supports them"
+            ),
+        });
+    }
+    errors
 }
 
 /// The client id of task `task` of `connector`.

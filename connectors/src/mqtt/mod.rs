@@ -115,7 +115,7 @@ impl Connector for MqttSourceConnector {
         Ok(())
     }
     fn validate(&self, props: &Props) -> Vec<ConfigError> {
-        config::cross_check(props)
+        config::source_cross_check(props)
     }
     fn task_configs(&self, max_tasks: usize) -> ConnectResult<Vec<Props>> {
         let c = config::source_config_def().parse(&self.props)?;
@@ -133,16 +133,6 @@ impl Connector for MqttSourceConnector {
         } else {
             split_filters(&filters, max_tasks)
         };
-        if split.len() < max_tasks {
-            tracing::warn!(
-                tasks_max = max_tasks,
-                tasks = split.len(),
-                "mqtt.topics has {} filters without $share/ and MQTT 3.1.1 gives each filter to one task, so only {} tasks run and the other {} are not used; set mqtt.version=5 to share every filter over tasks.max tasks, or use shared subscriptions ($share/<group>/<filter>) where the broker allows them",
-                filters.len(),
-                split.len(),
-                max_tasks - split.len()
-            );
-        }
         Ok(split
             .into_iter()
             .map(|f| {

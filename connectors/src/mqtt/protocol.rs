@@ -10,12 +10,14 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
+use rumqttc::tokio_rustls::rustls::pki_types::pem::PemObject;
+use rumqttc::tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rumqttc::v5 as mqtt5;
 use rumqttc::v5::mqttbytes::v5 as packets5;
 use rumqttc::{ConnectReturnCode, ConnectionError, MqttOptions, QoS, SubscribeReasonCode, TlsConfiguration, Transport};
 use tributary_runtime::api::{ConnectError, ConnectResult};
 
-use super::config::{ConnectionSettings, ServerUri, Version};
+use super::config::{ConnectionSettings, SSL_CA, SSL_CERT, SSL_KEY, Scheme, ServerUri, Version};
 
 /// The MQTT 5 properties of a PUBLISH that Tributary maps to and from Kafka headers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -308,7 +310,7 @@ fn qos_of5(q: mqtt5::mqttbytes::QoS) -> QoS {
 }
 
 fn options_v311(s: &ConnectionSettings, server: &ServerUri, o: &LinkOptions<'_>) -> ConnectResult<MqttOptions> {
-    let mut m = MqttOptions::new(o.client_id, server.host.clone(), server.port);
+    let mut m = MqttOptions::new(o.client_id, broker_addr(server), server.port);
     m.set_keep_alive(s.keep_alive)
         .set_clean_session(s.clean_session)
         .set_manual_acks(o.manual_acks)
@@ -317,14 +319,12 @@ fn options_v311(s: &ConnectionSettings, server: &ServerUri, o: &LinkOptions<'_>)
     if let Some(user) = &s.username {
         m.set_credentials(user.clone(), s.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default());
     }
-    if server.tls {
-        m.set_transport(tls_transport(s)?);
-    }
+    m.set_transport(transport(s, server.scheme)?);
     Ok(m)
 }
 
 fn options_v5(s: &ConnectionSettings, server: &ServerUri, o: &LinkOptions<'_>) -> ConnectResult<mqtt5::MqttOptions> {
-    let mut m = mqtt5::MqttOptions::new(o.client_id, server.host.clone(), server.port);
+    let mut m = mqtt5::MqttOptions::new(o.client_id, broker_addr(server), server.port);
     let timeout = s.connect_timeout.as_secs().max(1);
     let mut network = rumqttc::NetworkOptions::new();
     network.set_connection_timeout(timeout);
@@ -340,24 +340,78 @@ fn options_v5(s: &ConnectionSettings, server: &ServerUri, o: &LinkOptions<'_>) -
     if let Some(user) = &s.username {
         m.set_credentials(user.clone(), s.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default());
     }
-    if server.tls {
-        m.set_transport(tls_transport(s)?);
-    }
+    m.set_transport(transport(s, server.scheme)?);
     Ok(m)
 }
 
-fn read_pem(key: &str, path: &str) -> ConnectResult<Vec<u8>> {
-    std::fs::read(path).map_err(|e| ConnectError::config(key, format!("cannot read {path}: {e}")))
+/// What rumqttc connects to: the host, or for a WebSocket the whole URL (rumqttc takes host,
+/// port and path from it).
+fn broker_addr(server: &ServerUri) -> String {
+    match server.scheme {
+        Scheme::Tcp | Scheme::Ssl => server.host.clone(),
+        Scheme::Ws | Scheme::Wss => server.to_string(),
+    }
 }
 
-fn tls_transport(s: &ConnectionSettings) -> ConnectResult<Transport> {
-    let Some(ca_path) = &s.ca else { return Ok(Transport::tls_with_default_config()) };
-    let ca = read_pem(super::config::SSL_CA, ca_path)?;
-    let client_auth = match &s.client_cert {
-        Some((cert, key)) => Some((read_pem(super::config::SSL_CERT, cert)?, read_pem(super::config::SSL_KEY, key)?)),
-        None => None,
+fn transport(s: &ConnectionSettings, scheme: Scheme) -> ConnectResult<Transport> {
+    Ok(match scheme {
+        Scheme::Tcp => Transport::Tcp,
+        Scheme::Ssl => Transport::Tls(tls_config(s)?),
+        Scheme::Ws => Transport::Ws,
+        Scheme::Wss => Transport::Wss(tls_config(s)?),
+    })
+}
+
+/// TLS settings from `mqtt.ssl.*`: the CAs of `mqtt.ssl.ca.path` (or the system's trusted
+/// roots) and the client certificate and key when both are set. Files are read and checked
+/// here, so a bad one fails the task naming its key instead of every connection attempt.
+fn tls_config(s: &ConnectionSettings) -> ConnectResult<TlsConfiguration> {
+    use rumqttc::tokio_rustls::rustls::{ClientConfig, RootCertStore};
+    let mut roots = RootCertStore::empty();
+    match &s.ca {
+        Some(path) => {
+            let (added, _) = roots.add_parsable_certificates(read_certs(SSL_CA, path)?);
+            if added == 0 {
+                return Err(ConnectError::config(SSL_CA, format!("{path} holds no usable CA certificate")));
+            }
+        }
+        None => {
+            let native = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(native.certs);
+            if roots.is_empty() {
+                let why = native.errors.first().map(|e| format!(" ({e})")).unwrap_or_default();
+                return Err(ConnectError::config(
+                    SSL_CA,
+                    format!(
+                        "is empty and this system has no trusted root certificates{why}: set it to the broker's CA"
+                    ),
+                ));
+            }
+        }
+    }
+    let builder = ClientConfig::builder().with_root_certificates(roots);
+    let config = match &s.client_cert {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let chain = read_certs(SSL_CERT, cert)?;
+            if chain.is_empty() {
+                return Err(ConnectError::config(SSL_CERT, format!("{cert} holds no PEM certificate")));
+            }
+            let key_der = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| ConnectError::config(SSL_KEY, format!("no PEM private key in {key}: {e}")))?;
+            builder
+                .with_client_auth_cert(chain, key_der)
+                .map_err(|e| ConnectError::config(SSL_KEY, format!("{key} does not fit {cert}: {e}")))?
+        }
     };
-    Ok(Transport::Tls(TlsConfiguration::Simple { ca, alpn: None, client_auth }))
+    Ok(TlsConfiguration::Rustls(std::sync::Arc::new(config)))
+}
+
+/// The PEM certificates in `path` (for the error, `key` names the setting).
+fn read_certs(key: &str, path: &str) -> ConnectResult<Vec<CertificateDer<'static>>> {
+    CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| ConnectError::config(key, format!("cannot read PEM certificates from {path}: {e}")))
 }
 
 fn inbound_v311(event: rumqttc::Event) -> Inbound {
@@ -431,8 +485,8 @@ fn error_v311(e: ConnectionError) -> LinkError {
             };
             why.map_or_else(|| LinkError::Retry(e.to_string()), refused)
         }
-        ConnectionError::Tls(_) => LinkError::Retry(format!("{e}{TLS_HINT}")),
-        _ => LinkError::Retry(e.to_string()),
+        ConnectionError::Tls(_) => retry(e.to_string(), TLS_HINT),
+        _ => retry(e.to_string(), ""),
     }
 }
 
@@ -458,13 +512,29 @@ fn error_v5(e: mqtt5::ConnectionError) -> LinkError {
             };
             why.map_or_else(|| LinkError::Retry(e.to_string()), refused)
         }
-        E::Tls(_) => LinkError::Retry(format!("{e}{TLS_HINT}")),
-        _ => LinkError::Retry(e.to_string()),
+        E::Tls(_) => retry(e.to_string(), TLS_HINT),
+        _ => retry(e.to_string(), ""),
     }
+}
+
+/// A connection failure worth retrying, with a hint at the setting to check where the error
+/// says which (TLS errors surface in several wrappers: TLS, I/O, WebSocket); `fallback`
+/// otherwise.
+fn retry(error: String, fallback: &str) -> LinkError {
+    let hint = if error.contains("CertificateRequired") {
+        CLIENT_CERT_HINT
+    } else if error.contains("invalid peer certificate") {
+        TLS_HINT
+    } else {
+        fallback
+    };
+    LinkError::Retry(format!("{error}{hint}"))
 }
 
 /// A certificate the CA does not vouch for is the usual TLS failure.
 const TLS_HINT: &str = " (check mqtt.ssl.ca.path)";
+const CLIENT_CERT_HINT: &str =
+    " (the broker requires a client certificate: set mqtt.ssl.cert.path and mqtt.ssl.key.path)";
 const BAD_LOGIN: &str = "bad user name or password (check mqtt.username and mqtt.password)";
 const NOT_AUTHORIZED: &str = "not authorized: wrong user name or password, or no permission (check mqtt.username, mqtt.password and the broker's ACLs)";
 const BAD_CLIENT_ID: &str = "client id rejected (check mqtt.client.id)";

@@ -52,14 +52,38 @@ fn reports_every_bad_key_at_once() {
 
 #[test]
 fn parses_server_uris() {
-    let u = parse_server_uri("tcp://127.0.0.1:11883").unwrap();
-    assert_eq!((u.tls, u.host.as_str(), u.port), (false, "127.0.0.1", 11883));
-    let u = parse_server_uri("ssl://broker").unwrap();
-    assert_eq!((u.tls, u.port), (true, 8883));
-    assert!(parse_server_uri("tcp://h:0").is_err());
-    assert!(parse_server_uri("tcp://h:99999").is_err());
-    assert!(parse_server_uri("h:1883").is_err());
-    assert!(parse_server_uri("tcp://h:1883/path").is_err());
+    use config::Scheme;
+    let parsed = |u: &str| {
+        let u = parse_server_uri(u).unwrap();
+        let shown = u.to_string();
+        (u.scheme, u.host, u.port, u.path, shown)
+    };
+    let s = |x: &str| x.to_owned();
+    assert_eq!(
+        parsed("tcp://127.0.0.1:11883"),
+        (Scheme::Tcp, s("127.0.0.1"), 11883, s(""), s("tcp://127.0.0.1:11883"))
+    );
+    assert_eq!(parsed("mqtt://h/"), (Scheme::Tcp, s("h"), 1883, s(""), s("tcp://h:1883")));
+    assert_eq!(parsed("ssl://broker"), (Scheme::Ssl, s("broker"), 8883, s(""), s("ssl://broker:8883")));
+    assert_eq!(parsed("ws://h"), (Scheme::Ws, s("h"), 80, s("/mqtt"), s("ws://h:80/mqtt")));
+    assert_eq!(parsed("ws://h:9001/"), (Scheme::Ws, s("h"), 9001, s("/mqtt"), s("ws://h:9001/mqtt")));
+    assert_eq!(parsed("WSS://h/a/b"), (Scheme::Wss, s("h"), 443, s("/a/b"), s("wss://h:443/a/b")));
+    assert_eq!(parsed("tcp://[::1]"), (Scheme::Tcp, s("::1"), 1883, s(""), s("tcp://[::1]:1883")));
+    assert_eq!(parsed("ws://[::1]:8080/m"), (Scheme::Ws, s("::1"), 8080, s("/m"), s("ws://[::1]:8080/m")));
+    for (bad, why) in [
+        ("tcp://h:0", "invalid port '0'"),
+        ("tcp://h:99999", "invalid port '99999'"),
+        ("h:1883", "is not a URI"),
+        ("tcp://h:1883/path", "only ws:// and wss:// take a path"),
+        ("tcp://::1", "without brackets"),
+        ("tcp://[::1", "malformed IPv6"),
+        ("ws://:80/mqtt", "no host"),
+        ("ws://h/a b", "spaces"),
+        ("http://h", "unsupported scheme 'http'"),
+    ] {
+        let e = parse_server_uri(bad).unwrap_err();
+        assert!(e.contains(why), "{bad}: {e}");
+    }
 }
 
 #[test]
@@ -238,4 +262,24 @@ fn mqtt5_properties_round_trip_through_headers() {
     bad.headers.add_string("mqtt.response.topic", "replies/#");
     let e = headers::properties(&bad).unwrap_err();
     assert!(e.to_string().contains("mqtt.response.topic") && e.to_string().contains("cmds-0@5"), "{e}");
+}
+
+#[test]
+fn mqtt311_refuses_more_tasks_than_filters_in_validation() {
+    let check = |extra: &[(&str, &str)]| {
+        let mut pairs = vec![("mqtt.server.uri", "tcp://h:1"), ("kafka.topic", "t")];
+        pairs.extend_from_slice(extra);
+        config::source_cross_check(&props(&pairs))
+    };
+    let e = check(&[("mqtt.topics", "a/#, b/+"), ("tasks.max", "3")]);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].key, "tasks.max");
+    assert!(e[0].message.starts_with("tasks.max is 3, but MQTT 3.1.1 gives each filter of mqtt.topics to one task and mqtt.topics has 2, so at most 2 tasks would run: set tasks.max to 2 or lower, set mqtt.version=5"), "{}", e[0].message);
+    assert!(check(&[("mqtt.topics", "a/#,b/+"), ("tasks.max", "2")]).is_empty());
+    assert!(check(&[("mqtt.topics", "a/#")]).is_empty(), "tasks.max defaults to 1");
+    assert!(
+        check(&[("mqtt.topics", "a/#,$share/g/b"), ("tasks.max", "4")]).is_empty(),
+        "$share filters go to every task"
+    );
+    assert!(check(&[("mqtt.topics", "a/#"), ("tasks.max", "4"), ("mqtt.version", "5")]).is_empty());
 }
