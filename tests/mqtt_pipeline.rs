@@ -11,7 +11,7 @@ use common::mqtt::{Fixture, Got, Mqtt, Version, consume, consume_distinct, disti
 use common::{WorkerProcess, wait_until, worker_props};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use tributary_testcontainers::{TEST_MQTT_USER, create_topic, unique_name};
+use tributary_testcontainers::{TEST_MQTT_USER, create_topic, topic_end_offset, unique_name};
 
 /// `m-{i}` on `{root}/sensors/{i % 1000}/temp` for each `i` below `n`.
 fn sensor_messages(root: &str, n: usize) -> impl Iterator<Item = (String, Vec<u8>)> {
@@ -246,6 +246,69 @@ async fn sink_publishes_100k_records_at_qos1_in_order_per_topic() {
     eprintln!("{received} MQTT messages, {} distinct", seen.len());
     let status = w.terminate(Duration::from_secs(30));
     assert!(status.success(), "worker exited with {status}:\n{}", w.log_text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qos2_source_and_sink_deliver_each_message_once() {
+    qos2_round_trip(Version::V311).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt5_qos2_source_and_sink_deliver_each_message_once() {
+    qos2_round_trip(Version::V5).await;
+}
+
+/// QoS 2 end to end: a QoS 2 publisher, the source subscribed at QoS 2 (its PUBREC goes out
+/// once Kafka holds the record), the sink publishing at QoS 2 (offsets committed after each
+/// PUBCOMP) and a QoS 2 subscriber. With nothing failing, each message is in Kafka once and
+/// reaches the subscriber once, in order per topic.
+async fn qos2_round_trip(version: Version) {
+    let Some((kafka, mqtt)) = env() else { return };
+    let fx = Fixture::new(kafka, "q2", "mqtt-qos2", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let out = format!("{root}-out");
+    let src = fx.source(version, &mqtt.url, &[("mqtt.qos", "2"), ("mqtt.client.id", &unique_name("q2"))]);
+    let sink = fx.sink(version, &mqtt.url, &format!("{out}/${{key}}"), &[("mqtt.qos", "2")]);
+    let qos2 = rumqttc::QoS::ExactlyOnce;
+    let mut subscriber = Mqtt::connect_qos(version, &mqtt.url, Some(&format!("{out}/#")), qos2).await;
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src, &sink], 0);
+    w.wait_log("subscribed", Duration::from_secs(60));
+
+    let n = 5_000;
+    let publisher = Mqtt::connect_qos(version, &mqtt.url, None, qos2).await;
+    publisher
+        .publish_all((0..n).map(|i| (format!("{root}/d/{}", i % 10), format!("{}:{i}", i % 10).into_bytes())))
+        .await;
+
+    let got = consume_distinct(kafka, topic, Duration::from_secs(120), n);
+    let (set, dups) = distinct(&got);
+    assert_eq!((set.len(), dups), (n, 0), "records in Kafka: distinct, duplicates");
+    assert!(got.iter().all(|g| g.text("mqtt.qos").as_deref() == Some("2")), "a record without mqtt.qos=2");
+
+    let mut last: HashMap<String, usize> = HashMap::new();
+    let mut seen = HashSet::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while seen.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(Some(p)) = tokio::time::timeout(left, subscriber.received.recv()).await else {
+            panic!("only {} of {n} messages reached the subscriber:\n{}", seen.len(), w.log_text());
+        };
+        let text = String::from_utf8(p.payload.to_vec()).unwrap();
+        let (device, i) = text.split_once(':').unwrap();
+        let i: usize = i.parse().unwrap();
+        assert_eq!(p.topic, format!("{out}/{root}/d/{device}"));
+        assert_eq!(p.qos, 2, "the sink published {i} below QoS 2");
+        if let Some(prev) = last.insert(p.topic.clone(), i) {
+            assert!(i > prev, "{}: {i} after {prev}", p.topic);
+        }
+        assert!(seen.insert(i), "{i} reached the subscriber twice");
+    }
+    // Nothing more arrives: each message reached the subscriber once.
+    let extra = tokio::time::timeout(Duration::from_secs(2), subscriber.received.recv()).await;
+    assert!(extra.is_err(), "a message beyond the {n}: {extra:?}");
+    let status = w.terminate(Duration::from_secs(30));
+    assert!(status.success(), "worker exited with {status}:\n{}", w.log_text());
+    assert_eq!(topic_end_offset(kafka, topic).unwrap(), i64::try_from(n).unwrap(), "records written to Kafka");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -202,6 +202,8 @@ impl From<(String, Vec<u8>, Option<PublishProperties>)> for Outgoing {
 #[derive(Debug)]
 pub(crate) struct Received {
     pub(crate) topic: String,
+    /// The QoS the broker delivered it with (at most the subscription's).
+    pub(crate) qos: u8,
     pub(crate) payload: Bytes,
     pub(crate) properties: Option<PublishProperties>,
 }
@@ -216,6 +218,7 @@ enum Client {
 enum ClientEvent {
     /// CONNACK or SUBACK.
     Ready,
+    /// PUBACK (QoS 1) or PUBCOMP (QoS 2): a publish completed.
     PubAck,
     Publish(Received),
     Other,
@@ -226,9 +229,9 @@ impl From<rumqttc::Event> for ClientEvent {
         use rumqttc::{Event, Incoming};
         match e {
             Event::Incoming(Incoming::ConnAck(_) | Incoming::SubAck(_)) => Self::Ready,
-            Event::Incoming(Incoming::PubAck(_)) => Self::PubAck,
+            Event::Incoming(Incoming::PubAck(_) | Incoming::PubComp(_)) => Self::PubAck,
             Event::Incoming(Incoming::Publish(p)) => {
-                Self::Publish(Received { topic: p.topic, payload: p.payload, properties: None })
+                Self::Publish(Received { topic: p.topic, qos: p.qos as u8, payload: p.payload, properties: None })
             }
             _ => Self::Other,
         }
@@ -240,9 +243,10 @@ impl From<rumqttc::v5::Event> for ClientEvent {
         use rumqttc::v5::{Event, Incoming};
         match e {
             Event::Incoming(Incoming::ConnAck(_) | Incoming::SubAck(_)) => Self::Ready,
-            Event::Incoming(Incoming::PubAck(_)) => Self::PubAck,
+            Event::Incoming(Incoming::PubAck(_) | Incoming::PubComp(_)) => Self::PubAck,
             Event::Incoming(Incoming::Publish(p)) => Self::Publish(Received {
                 topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                qos: p.qos as u8,
                 payload: p.payload,
                 properties: p.properties,
             }),
@@ -251,7 +255,8 @@ impl From<rumqttc::v5::Event> for ClientEvent {
     }
 }
 
-/// Where a test client's event loop reports: readiness, PUBACKs and received messages.
+/// Where a test client's event loop reports: readiness, completed publishes and received
+/// messages.
 struct Reports {
     ready: mpsc::Sender<()>,
     acked: Arc<AtomicUsize>,
@@ -279,9 +284,11 @@ impl Reports {
     }
 }
 
-/// An MQTT client whose event loop runs on a task; `acked` counts PUBACKs.
+/// An MQTT client whose event loop runs on a task; `acked` counts completed publishes.
 pub(crate) struct Mqtt {
     client: Client,
+    /// The QoS it publishes and subscribes with.
+    qos: rumqttc::QoS,
     acked: Arc<AtomicUsize>,
     /// How long [`Mqtt::publish_all`] waits for the PUBACKs.
     ack_timeout: Duration,
@@ -299,6 +306,11 @@ impl Mqtt {
     /// Connects to `url` with a fresh client id, waits for the CONNACK and, with `subscribe`,
     /// subscribes to that filter at QoS 1 and waits for the SUBACK.
     pub(crate) async fn connect(version: Version, url: &str, subscribe: Option<&str>) -> Self {
+        Self::connect_qos(version, url, subscribe, rumqttc::QoS::AtLeastOnce).await
+    }
+
+    /// [`Mqtt::connect`], publishing and subscribing at `qos`.
+    pub(crate) async fn connect_qos(version: Version, url: &str, subscribe: Option<&str>, qos: rumqttc::QoS) -> Self {
         let (host, port) = split_url(url);
         let id = unique_name(if subscribe.is_some() { "sub" } else { "pub" });
         let acked = Arc::new(AtomicUsize::new(0));
@@ -332,34 +344,31 @@ impl Mqtt {
                 (Client::V5(client), task, Duration::from_secs(180))
             }
         };
-        let mqtt = Self { client, acked, ack_timeout, received, task };
+        let mqtt = Self { client, qos, acked, ack_timeout, received, task };
         tokio::time::timeout(Duration::from_secs(10), ready_rx.recv()).await.expect("test MQTT client did not connect");
         if let Some(filter) = subscribe {
             match &mqtt.client {
-                Client::V311(c) => c.subscribe(filter, rumqttc::QoS::AtLeastOnce).await.unwrap(),
-                Client::V5(c) => c.subscribe(filter, rumqttc::v5::mqttbytes::QoS::AtLeastOnce).await.unwrap(),
+                Client::V311(c) => c.subscribe(filter, qos).await.unwrap(),
+                Client::V5(c) => c.subscribe(filter, qos5(qos)).await.unwrap(),
             }
             tokio::time::timeout(Duration::from_secs(10), ready_rx.recv()).await.expect("no SUBACK");
         }
         mqtt
     }
 
-    /// Publishes `(topic, payload)` or (MQTT 5) `(topic, payload, properties)` at QoS 1 and
-    /// waits for every PUBACK.
+    /// Publishes `(topic, payload)` or (MQTT 5) `(topic, payload, properties)` at the client's
+    /// QoS and waits for every PUBACK (PUBCOMP at QoS 2).
     pub(crate) async fn publish_all(&self, messages: impl IntoIterator<Item = impl Into<Outgoing>>) {
         let start = self.acked.load(Ordering::Relaxed);
         let mut n = 0;
         for m in messages {
             let Outgoing { topic, payload, properties } = m.into();
             match (&self.client, properties) {
-                (Client::V311(c), None) => c.publish(topic, rumqttc::QoS::AtLeastOnce, false, payload).await.unwrap(),
+                (Client::V311(c), None) => c.publish(topic, self.qos, false, payload).await.unwrap(),
                 (Client::V311(_), Some(_)) => panic!("MQTT 3.1.1 has no publish properties"),
-                (Client::V5(c), None) => {
-                    c.publish(topic, rumqttc::v5::mqttbytes::QoS::AtLeastOnce, false, payload).await.unwrap();
-                }
+                (Client::V5(c), None) => c.publish(topic, qos5(self.qos), false, payload).await.unwrap(),
                 (Client::V5(c), Some(p)) => {
-                    let qos = rumqttc::v5::mqttbytes::QoS::AtLeastOnce;
-                    c.publish_with_properties(topic, qos, false, payload, p).await.unwrap();
+                    c.publish_with_properties(topic, qos5(self.qos), false, payload, p).await.unwrap();
                 }
             }
             n += 1;
@@ -369,6 +378,15 @@ impl Mqtt {
             assert!(Instant::now() < deadline, "the broker did not acknowledge {n} publishes");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// `qos` as rumqttc's MQTT 5 client spells it.
+fn qos5(qos: rumqttc::QoS) -> rumqttc::v5::mqttbytes::QoS {
+    match qos {
+        rumqttc::QoS::AtMostOnce => rumqttc::v5::mqttbytes::QoS::AtMostOnce,
+        rumqttc::QoS::AtLeastOnce => rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+        rumqttc::QoS::ExactlyOnce => rumqttc::v5::mqttbytes::QoS::ExactlyOnce,
     }
 }
 
