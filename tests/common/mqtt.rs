@@ -220,7 +220,7 @@ enum ClientEvent {
     Ready,
     /// PUBACK (QoS 1) or PUBCOMP (QoS 2): a publish completed.
     PubAck,
-    Publish(Received),
+    Publish(Box<Received>),
     Other,
 }
 
@@ -230,9 +230,12 @@ impl From<rumqttc::Event> for ClientEvent {
         match e {
             Event::Incoming(Incoming::ConnAck(_) | Incoming::SubAck(_)) => Self::Ready,
             Event::Incoming(Incoming::PubAck(_) | Incoming::PubComp(_)) => Self::PubAck,
-            Event::Incoming(Incoming::Publish(p)) => {
-                Self::Publish(Received { topic: p.topic, qos: p.qos as u8, payload: p.payload, properties: None })
-            }
+            Event::Incoming(Incoming::Publish(p)) => Self::Publish(Box::new(Received {
+                topic: p.topic,
+                qos: p.qos as u8,
+                payload: p.payload,
+                properties: None,
+            })),
             _ => Self::Other,
         }
     }
@@ -244,12 +247,12 @@ impl From<rumqttc::v5::Event> for ClientEvent {
         match e {
             Event::Incoming(Incoming::ConnAck(_) | Incoming::SubAck(_)) => Self::Ready,
             Event::Incoming(Incoming::PubAck(_) | Incoming::PubComp(_)) => Self::PubAck,
-            Event::Incoming(Incoming::Publish(p)) => Self::Publish(Received {
+            Event::Incoming(Incoming::Publish(p)) => Self::Publish(Box::new(Received {
                 topic: String::from_utf8_lossy(&p.topic).into_owned(),
                 qos: p.qos as u8,
                 payload: p.payload,
                 properties: p.properties,
-            }),
+            })),
             _ => Self::Other,
         }
     }
@@ -273,7 +276,7 @@ impl Reports {
                 self.acked.fetch_add(1, Ordering::Relaxed);
             }
             Ok(ClientEvent::Publish(p)) => {
-                let _ = self.received.send(p).await;
+                let _ = self.received.send(*p).await;
             }
             Ok(ClientEvent::Other) => {}
             Err(e) => {
