@@ -4,11 +4,14 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::cluster::{Cluster, change};
 use common::mqtt::{Fixture, Got, Mqtt, Version, consume, consume_distinct, distinct, env, source_props};
-use common::{WorkerProcess, wait_until, worker_props};
+use common::mqtt_broker::free_port;
+use common::{WorkerProcess, get_metrics, task_metric, wait_until, worker_props};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tributary_testcontainers::{TEST_MQTT_USER, create_topic, topic_end_offset, unique_name};
@@ -93,17 +96,11 @@ async fn with_exactly_once_100k_qos1_messages_arrive_each_exactly_once() {
     assert_eq!(dups, 0, "duplicates with exactly-once");
     assert!(cluster.logs().contains("transactional producer ready"), "{}", cluster.logs());
     // GET /metrics: what the task read and wrote, and nothing left unacknowledged upstream.
-    let labels = format!("{{connector=\"{name}\",task=\"0\"}}");
-    let metric = |text: &str, metric: &str| -> Option<i64> {
-        let prefix = format!("{metric}{labels} ");
-        text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).and_then(|v| v.parse().ok())
-    };
+    let metric = |text: &str, metric: &str| task_metric(text, metric, &name, 0);
     let url = cluster.url(0, "/metrics");
     let deadline = Instant::now() + Duration::from_secs(30);
     let text = loop {
-        let (status, body) = common::cluster::call("GET", &url, None);
-        assert_eq!(status, 200, "{body}");
-        let text = body.as_str().unwrap_or_default().to_owned();
+        let text = get_metrics(&url);
         if metric(&text, "tributary_task_mqtt_unacknowledged_messages") == Some(0) || Instant::now() > deadline {
             break text;
         }
@@ -204,7 +201,7 @@ async fn source_sigkill_with_persistent_session_loses_nothing() {
 async fn sink_publishes_100k_records_at_qos1_in_order_per_topic() {
     let Some((kafka, mqtt)) = env() else { return };
     let fx = Fixture::new(kafka, "ts", "mqtt-sink", 1).await;
-    let Fixture { dir, root, topic, worker } = &fx;
+    let Fixture { dir, root, topic, .. } = &fx;
     let n = 100_000usize;
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", kafka)
@@ -222,8 +219,37 @@ async fn sink_publishes_100k_records_at_qos1_in_order_per_topic() {
         f.await.unwrap().unwrap();
     }
     let mut subscriber = Mqtt::connect(Version::V311, &mqtt.url, Some(&format!("{root}/#"))).await;
-    let sink = fx.sink(Version::V311, &mqtt.url, &format!("{root}/${{key}}/cmd"), &[]);
-    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&sink], 0);
+    let window = 500;
+    let sink = fx.sink(
+        Version::V311,
+        &mqtt.url,
+        &format!("{root}/${{key}}/cmd"),
+        &[("mqtt.max.inflight.messages", &window.to_string())],
+    );
+    let port = free_port();
+    let listener = format!("http://127.0.0.1:{port}");
+    let worker = worker_props(dir.path(), kafka, &[("listeners", &listener)]);
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&sink], 0);
+    // GET /metrics while it runs: the in-flight publishes stay within the window.
+    let metrics_url = format!("{listener}/metrics");
+    let sink_name = format!("{topic}-sink");
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (url, name, done) = (metrics_url.clone(), sink_name.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut in_flight = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                let (status, body) = common::cluster::call("GET", &url, None);
+                let text = body.as_str().unwrap_or_default();
+                if let (200, Some(v)) = (status, task_metric(text, "tributary_task_mqtt_in_flight_publishes", &name, 0))
+                {
+                    in_flight.push(v);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            in_flight
+        })
+    };
     let mut last: HashMap<String, usize> = HashMap::new();
     let mut seen = HashSet::new();
     let mut received = 0usize;
@@ -243,7 +269,27 @@ async fn sink_publishes_100k_records_at_qos1_in_order_per_topic() {
         }
         seen.insert(i);
     }
-    eprintln!("{received} MQTT messages, {} distinct", seen.len());
+    done.store(true, Ordering::Relaxed);
+    let in_flight = sampler.join().unwrap();
+    let busiest = in_flight.iter().copied().max().unwrap_or(0);
+    eprintln!(
+        "{received} MQTT messages, {} distinct; in-flight publishes over {} samples: at most {busiest}",
+        seen.len(),
+        in_flight.len()
+    );
+    assert!(in_flight.len() >= 3, "too few /metrics samples: {in_flight:?}");
+    assert!(busiest > 0 && busiest <= window, "in-flight publishes {busiest}, window {window}");
+    let metric = |text: &str, m: &str| task_metric(text, m, &sink_name, 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let text = get_metrics(&metrics_url);
+        if metric(&text, "tributary_task_mqtt_in_flight_publishes") == Some(0) || Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(metric(&text, "tributary_task_mqtt_in_flight_publishes"), Some(0), "{text}");
+    assert_eq!(metric(&text, "tributary_sink_record_read_total"), Some(i64::try_from(n).unwrap()), "{text}");
     let status = w.terminate(Duration::from_secs(30));
     assert!(status.success(), "worker exited with {status}:\n{}", w.log_text());
 }

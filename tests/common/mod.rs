@@ -132,3 +132,17 @@ pub(crate) fn worker_props(dir: &Path, bootstrap: &str, extra: &[(&str, &str)]) 
 pub(crate) fn lines_with(log: &str, needles: &[&str]) -> usize {
     log.lines().filter(|l| needles.iter().all(|n| l.contains(n))).count()
 }
+
+/// The value of `metric{connector="CONNECTOR",task="TASK"}` in the Prometheus text that
+/// `GET /metrics` answers.
+pub(crate) fn task_metric(text: &str, metric: &str, connector: &str, task: u32) -> Option<i64> {
+    let prefix = format!("{metric}{{connector=\"{connector}\",task=\"{task}\"}} ");
+    text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).and_then(|v| v.parse().ok())
+}
+
+/// `GET url` (a worker's `/metrics`): the Prometheus text.
+pub(crate) fn get_metrics(url: &str) -> String {
+    let (status, body) = cluster::call("GET", url, None);
+    assert_eq!(status, 200, "GET {url}: {body}");
+    body.as_str().unwrap_or_default().to_owned()
+}

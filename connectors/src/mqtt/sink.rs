@@ -71,6 +71,8 @@ pub struct MqttSinkTask {
     /// QoS 1/2 publishes the broker has not acknowledged yet: the task's
     /// `mqtt-in-flight-publishes` metric.
     in_flight: Arc<std::sync::atomic::AtomicI64>,
+    /// `mqtt.max.inflight.messages`: `put` waits while this many publishes are unacknowledged.
+    window: u64,
 }
 
 impl MqttSinkTask {
@@ -86,6 +88,22 @@ impl MqttSinkTask {
             ));
         }
         Ok(conn)
+    }
+
+    /// Waits until fewer than `mqtt.max.inflight.messages` publishes are unacknowledged, so
+    /// the window bounds everything handed to the client (its request queue included), not
+    /// only what the client has on the wire.
+    async fn wait_for_window(&self) -> ConnectResult<()> {
+        loop {
+            let notified = self.acks.notify.notified();
+            if self.sent.saturating_sub(self.acks.acked.load(Ordering::Acquire)) < self.window {
+                return Ok(());
+            }
+            self.update_outstanding();
+            self.check()?;
+            // Woken by each acknowledgement; the timeout re-checks the connection's state.
+            let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
+        }
     }
 
     fn update_outstanding(&self) {
@@ -108,6 +126,7 @@ impl SinkTask for MqttSinkTask {
         self.retain = c.bool(config::RETAIN);
         self.properties = settings.version == Version::V5;
         let inflight = c.long(config::MAX_INFLIGHT).unwrap_or(1000).clamp(1, 65535) as u16;
+        self.window = u64::from(inflight);
         let client_id = config::client_id(&settings.client_id, &ctx.connector, ctx.task);
         let uris = c.list(config::SERVER_URI).join(",");
         tracing::info!(
@@ -141,6 +160,7 @@ impl SinkTask for MqttSinkTask {
             let topic = render_sink_topic(&self.template, &record)?;
             let payload = value_to_payload(&record.value)?;
             let properties = if self.properties { headers::properties(&record)? } else { None };
+            self.wait_for_window().await?;
             let conn = self.check()?;
             conn.client
                 .publish(topic, qos, self.retain, payload, properties)
