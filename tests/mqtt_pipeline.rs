@@ -357,6 +357,66 @@ async fn qos2_round_trip(version: Version) {
     assert_eq!(topic_end_offset(kafka, topic).unwrap(), i64::try_from(n).unwrap(), "records written to Kafka");
 }
 
+/// `mqtt.retain.enabled=true`: the broker keeps the sink's last publish per topic and hands it
+/// to a later subscriber with the retain flag; a source that subscribes later reads it with
+/// the header `mqtt.retained=true` (and, with `mqtt.record.key=none`, no key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_retains_messages_and_a_later_source_marks_them_retained() {
+    let Some((kafka, mqtt)) = env() else { return };
+    let fx = Fixture::new(kafka, "tr", "mqtt-retain", 1).await;
+    let Fixture { dir, root, topic, worker } = &fx;
+    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", kafka).create().unwrap();
+    for (key, value) in [("lamp", "off"), ("door", "open"), ("lamp", "on")] {
+        producer.send(FutureRecord::to(topic).key(key).payload(value), Duration::from_secs(10)).await.unwrap();
+    }
+    let mut live = Mqtt::connect(Version::V311, &mqtt.url, Some(&format!("{root}/#"))).await;
+    let sink = fx.sink(Version::V311, &mqtt.url, &format!("{root}/${{key}}"), &[("mqtt.retain.enabled", "true")]);
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&sink], 0);
+    for _ in 0..3 {
+        let m = tokio::time::timeout(Duration::from_secs(60), live.received.recv()).await.unwrap().unwrap();
+        assert!(!m.retain, "a live subscriber gets the publish as it happens, without the retain flag");
+    }
+    assert!(w.terminate(Duration::from_secs(30)).success(), "{}", w.log_text());
+
+    // A subscriber that comes later gets the last publish of each topic, retained.
+    let mut later = Mqtt::connect(Version::V311, &mqtt.url, Some(&format!("{root}/#"))).await;
+    let mut retained = Vec::new();
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(2), later.received.recv()).await {
+        retained.push((m.topic, String::from_utf8(m.payload.to_vec()).unwrap(), m.retain));
+    }
+    retained.sort();
+    assert_eq!(
+        retained,
+        [(format!("{root}/door"), "open".to_owned(), true), (format!("{root}/lamp"), "on".to_owned(), true)]
+    );
+
+    // So does a source: its records say mqtt.retained=true, and carry no key.
+    let out = unique_name("mqtt-retained");
+    create_topic(kafka, &out, 1).await.unwrap();
+    let src = source_props(
+        dir.path(),
+        &format!("{out}-c"),
+        &mqtt.url,
+        &format!("{root}/#"),
+        &out,
+        &[("mqtt.record.key", "none"), ("mqtt.clean.session.enabled", "true")],
+    );
+    let mut w = WorkerProcess::standalone(dir.path(), worker, &[&src], 0);
+    let mut got = consume(kafka, &out, Duration::from_secs(60), |g| g.len() >= 2);
+    got.sort_by(|a, b| a.value.cmp(&b.value));
+    let seen: Vec<_> = got.iter().map(|g| (g.text("mqtt.topic"), g.text("mqtt.retained"), g.key.clone())).collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(format!("{root}/lamp")), Some("true".to_owned()), None),
+            (Some(format!("{root}/door")), Some("true".to_owned()), None),
+        ],
+        "values {:?}",
+        got.iter().map(|g| String::from_utf8_lossy(&g.value).into_owned()).collect::<Vec<_>>()
+    );
+    assert!(w.terminate(Duration::from_secs(30)).success(), "{}", w.log_text());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gives_clear_errors_without_panics() {
     let Some((kafka, mqtt)) = env() else { return };

@@ -1,6 +1,7 @@
 //! How the MQTT connectors reach a broker, each against a Mosquitto of the test's own
 //! (scripts/mosquitto.sh): MQTT over WebSocket (`ws://`, `wss://`), TLS with the broker's CA
-//! (and a clear error with another), and TLS client certificates.
+//! (and a clear error with another), TLS client certificates, and failover along
+//! `mqtt.server.uri`.
 
 mod common;
 
@@ -175,5 +176,50 @@ async fn client_certificates_over_ssl_and_wss() {
     assert_eq!(lines_with(&log, &refused), 1, "{log}");
     assert_eq!(lines_with(&log, &["mqtt.ssl.key.path", "no PEM private key", "client.pem", "bad-key"]), 1, "{log}");
     assert!(!log.contains("panicked"), "{log}");
+    assert!(w.terminate(Duration::from_secs(30)).success());
+}
+
+/// Failover over `mqtt.server.uri`: an unreachable first broker is skipped; when the broker in
+/// use stops, the source moves on to the next one, subscribes there and keeps reading.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_fails_over_to_the_next_broker_of_the_list() {
+    let Some(kafka) = TestEnv::get().kafka() else { return };
+    let (a, b) = (OwnBroker::start(), OwnBroker::start());
+    let dir = tempfile::tempdir().unwrap();
+    let root = unique_name("fo");
+    let topic = unique_name("mqtt-failover");
+    create_topic(kafka, &topic, 1).await.unwrap();
+    let uris = format!("tcp://127.0.0.1:1,{},{}", a.url(), b.url());
+    let src = source_props(
+        dir.path(),
+        "failover",
+        &uris,
+        &format!("{root}/in/#"),
+        &topic,
+        &[("mqtt.connect.timeout.seconds", "2"), ("mqtt.clean.session.enabled", "true")],
+    );
+    let worker = worker_props(dir.path(), kafka, &[]);
+    let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&src], 0);
+    w.wait_log("subscribed", Duration::from_secs(60));
+    let first = numbered(&root, "a", 100);
+    publish(&a.url(), first.clone(), None).await;
+    assert_eq!(sorted_values(kafka, &topic, 100), sorted(first.clone()), "read from the second URI");
+
+    a.down();
+    w.wait_log_count("subscribed", 2, Duration::from_secs(60));
+    let second = numbered(&root, "b", 100);
+    publish(&b.url(), second.clone(), None).await;
+    assert_eq!(sorted_values(kafka, &topic, 200), sorted([first, second].concat()), "read from the third URI");
+    let log = w.log_text();
+    let connected = |url: &str| lines_with(&log, &["connected to the MQTT broker", &format!("broker={url}")]);
+    assert_eq!((connected(&a.url()), connected(&b.url())), (1, 1), "{log}");
+    assert!(
+        lines_with(&log, &["reconnecting", "broker=tcp://127.0.0.1:1", &format!("next={}", a.url())]) >= 1,
+        "{log}"
+    );
+    assert!(
+        lines_with(&log, &["reconnecting", &format!("broker={}", a.url()), &format!("next={}", b.url())]) >= 1,
+        "{log}"
+    );
     assert!(w.terminate(Duration::from_secs(30)).success());
 }

@@ -204,6 +204,8 @@ pub(crate) struct Received {
     pub(crate) topic: String,
     /// The QoS the broker delivered it with (at most the subscription's).
     pub(crate) qos: u8,
+    /// The retain flag: a retained message sent on subscribing.
+    pub(crate) retain: bool,
     pub(crate) payload: Bytes,
     pub(crate) properties: Option<PublishProperties>,
 }
@@ -233,6 +235,7 @@ impl From<rumqttc::Event> for ClientEvent {
             Event::Incoming(Incoming::Publish(p)) => Self::Publish(Box::new(Received {
                 topic: p.topic,
                 qos: p.qos as u8,
+                retain: p.retain,
                 payload: p.payload,
                 properties: None,
             })),
@@ -250,6 +253,7 @@ impl From<rumqttc::v5::Event> for ClientEvent {
             Event::Incoming(Incoming::Publish(p)) => Self::Publish(Box::new(Received {
                 topic: String::from_utf8_lossy(&p.topic).into_owned(),
                 qos: p.qos as u8,
+                retain: p.retain,
                 payload: p.payload,
                 properties: p.properties,
             })),
