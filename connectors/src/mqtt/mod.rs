@@ -8,6 +8,8 @@
 //! properties, mapped to and from Kafka headers in `headers.rs` (`mqtt.user.<name>`,
 //! `mqtt.content.type`, `mqtt.correlation.data`, `mqtt.response.topic`), a session expiry
 //! interval (`mqtt.session.expiry.interval.seconds`), and shared subscriptions over tasks.
+//! Either version runs over TCP (`tcp://`), TLS (`ssl://`, with client certificates), or a
+//! WebSocket (`ws://`, `wss://`); `mqtt.server.uri` lists brokers tried in turn.
 //!
 //! Source delivery: at-least-once with QoS 1/2 and `mqtt.clean.session.enabled=false`: a
 //! message is acknowledged to the broker only once Kafka holds its record, so the broker
@@ -23,12 +25,14 @@
 //! problem, or the message is skipped, logged and acknowledged in order like a delivered one.
 //!
 //! Sink delivery: at-least-once; consumer offsets are committed only after every QoS 1/2
-//! publish before them was acknowledged (PUBACK/PUBCOMP).
+//! publish before them was acknowledged (PUBACK/PUBCOMP). At most
+//! `mqtt.max.inflight.messages` publishes are unacknowledged at a time: `put` waits for the
+//! window.
 //!
 //! Tasks, MQTT 3.1.1: filters of the form `$share/<group>/<filter>` (shared subscriptions) are
 //! given to every task, and the broker spreads messages among them; other filters are spread
 //! over the tasks, one task per filter at most, since two plain subscriptions would each get
-//! every message (extra tasks are not started, and a warning says so). MQTT 5 with
+//! every message (validation refuses a `tasks.max` above the number of filters). MQTT 5 with
 //! `tasks.max` > 1: every task subscribes to every filter as `$share/<group>/<filter>`
 //! (`mqtt.shared.subscription.group`, default `tributary-<connector>`). Each task has its own
 //! client id (`-<task>` appended for tasks above 0).
