@@ -152,9 +152,12 @@ our_pid() {
 }
 
 start() {
+  local limit="${KAFKA_START_TIMEOUT:-180}"
+  case "$limit" in '' | *[!0-9]*) die "KAFKA_START_TIMEOUT must be a number of seconds, not '$limit'" ;; esac
   mkdir -p "$DIR/data"
   exec 9>"$DIR/start.lock" # one start at a time per DIR; the broker does not inherit the lock
-  flock -w 90 9 || die "another start in $DIR holds $DIR/start.lock"
+  # Another start may be waiting for its broker for up to $limit seconds.
+  flock -w $((limit + 30)) 9 || die "another start in $DIR holds $DIR/start.lock"
   if kafka_serves "$PORT"; then
     say "Kafka already running on 127.0.0.1:$PORT"
     return
@@ -214,7 +217,7 @@ PROPS
     pid=$!
     echo "$pid" >"$DIR/kafka.pid"
   fi
-  local t0=$SECONDS limit="${KAFKA_START_TIMEOUT:-180}"
+  local t0=$SECONDS
   while [ $((SECONDS - t0)) -lt "$limit" ]; do
     if kafka_serves "$PORT"; then
       say "Kafka is up on 127.0.0.1:$PORT (pid $pid, $((SECONDS - t0)) s)"

@@ -87,7 +87,8 @@ make_certs() {
 # make_client_cert: a client certificate signed by the CA of make_certs, in $DIR/tls.
 make_client_cert() {
   local tls="$DIR/tls"
-  [ -s "$tls/client.pem" ] && return
+  # Kept while the CA that signed it is the current one.
+  [ -s "$tls/client.pem" ] && [ "$tls/client.pem" -nt "$tls/ca.pem" ] && return
   openssl req -newkey rsa:2048 -nodes -subj "/CN=tributary-test-client" \
     -keyout "$tls/client.key" -out "$tls/client.csr" 2>/dev/null
   printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >"$tls/client.ext"
@@ -167,7 +168,10 @@ start() {
     say "Mosquitto already running on 127.0.0.1:$PORT (pid $pid)"
     return
   fi
-  if [ -z "${pid:-}" ] && port_open "$PORT"; then
+  if [ -n "${pid:-}" ]; then
+    die "our Mosquitto (pid $pid, state in $DIR) runs but does not listen on 127.0.0.1:$PORT: stop it first ($0 stop --dir $DIR)"
+  fi
+  if port_open "$PORT"; then
     die "127.0.0.1:$PORT is taken by a process that is not our Mosquitto (see $0 status)"
   fi
   install
@@ -184,8 +188,8 @@ start() {
   echo "$pid" >"$DIR/mosquitto.pid"
   local t0=$SECONDS
   while [ $((SECONDS - t0)) -lt 20 ]; do
-    if port_open "$PORT"; then
-      say "Mosquitto is up on 127.0.0.1:$PORT (pid $pid)"
+    if port_open "$PORT" && { [ -z "$WS_PORT" ] || port_open "$WS_PORT"; }; then
+      say "Mosquitto is up on 127.0.0.1:$PORT${WS_PORT:+ (WebSocket :$WS_PORT)} (pid $pid)"
       return
     fi
     if ! kill -0 "$pid" 2>/dev/null; then

@@ -104,7 +104,7 @@ async fn source_connects_over_tls_with_the_configured_ca_and_fails_clearly_with_
         &broker.url(),
         &format!("{root}/#"),
         &topic,
-        &[("mqtt.ssl.ca.path", wrong_ca.to_str().unwrap()), ("mqtt.connect.timeout.seconds", "1")],
+        &[("mqtt.ssl.ca.path", wrong_ca.to_str().unwrap()), ("mqtt.connect.timeout.seconds", "3")],
     );
     let mut w = WorkerProcess::standalone(dir.path(), &worker, &[&good, &bad], 0);
     w.wait_log("subscribed", Duration::from_secs(60));
@@ -144,7 +144,7 @@ async fn client_certificates_over_ssl_and_wss() {
     assert!(wss.starts_with("wss://"), "{wss}");
     let via_ssl = source_props(dir.path(), "cert-ssl", &broker.url(), &filter, &t_ssl, &with_cert);
     let via_wss = source_props(dir.path(), "cert-wss", &wss, &filter, &t_wss, &with_cert);
-    let timeout = ("mqtt.connect.timeout.seconds", "1");
+    let timeout = ("mqtt.connect.timeout.seconds", "3");
     let no_cert =
         source_props(dir.path(), "no-cert", &broker.url(), &filter, &t_ssl, &[("mqtt.ssl.ca.path", &ca), timeout]);
     let bad_key = source_props(

@@ -32,7 +32,13 @@ pub(crate) struct OwnBroker {
 
 /// A free TCP port on 127.0.0.1.
 pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    free_ports::<1>()[0]
+}
+
+/// `N` distinct free TCP ports on 127.0.0.1 (all held until all are picked).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<_> = (0..N).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
 }
 
 impl OwnBroker {
@@ -41,15 +47,34 @@ impl OwnBroker {
         Self::with(Listeners::default())
     }
 
-    /// A broker with `listeners`.
+    /// A broker with `listeners`, on free ports (picked again if another process takes one
+    /// before Mosquitto binds it).
     pub(crate) fn with(listeners: Listeners) -> Self {
-        let b = Self { port: free_port(), ws_port: free_port(), dir: tempfile::tempdir().unwrap(), listeners };
-        b.up();
-        b
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let [port, ws_port] = free_ports::<2>();
+            let b = Self { port, ws_port, dir: tempfile::tempdir().unwrap(), listeners };
+            match b.try_up() {
+                Ok(()) => return b,
+                Err(e) if (e.contains("is taken") || e.contains("exited while starting")) && attempt < 3 => {
+                    eprintln!("{e}; trying other ports");
+                }
+                Err(e) => {
+                    panic!("cannot start a Mosquitto for this test (CI needs the packages mosquitto and openssl): {e}")
+                }
+            }
+        }
     }
 
     /// Starts the broker (again, after [`OwnBroker::down`]: sessions and queued messages kept).
     pub(crate) fn up(&self) {
+        if let Err(e) = self.try_up() {
+            panic!("cannot start a Mosquitto for this test (CI needs the packages mosquitto and openssl): {e}");
+        }
+    }
+
+    fn try_up(&self) -> Result<(), String> {
         let l = self.listeners;
         let mut args = Vec::new();
         if l.tls {
@@ -61,9 +86,7 @@ impl OwnBroker {
         if l.websocket {
             args.extend(["--ws-port".to_owned(), self.ws_port.to_string()]);
         }
-        if let Err(e) = start_mosquitto_args(self.port, self.dir.path(), &args) {
-            panic!("cannot start a Mosquitto for this test (CI needs the packages mosquitto and openssl): {e}");
-        }
+        start_mosquitto_args(self.port, self.dir.path(), &args)
     }
 
     /// Stops the broker (SIGTERM: it saves its state first).

@@ -174,6 +174,9 @@ pub(super) fn parse_server_uri(uri: &str) -> Result<ServerUri, String> {
             ));
         }
     };
+    if authority.contains('@') {
+        return Err(format!("'{uri}' has user information: credentials go in mqtt.username and mqtt.password"));
+    }
     // host, host:port, [v6] or [v6]:port
     let (host, port) = match authority.strip_prefix('[') {
         Some(v6) => match v6.split_once(']') {
@@ -198,6 +201,11 @@ pub(super) fn parse_server_uri(uri: &str) -> Result<ServerUri, String> {
     };
     if host.is_empty() {
         return Err(format!("'{uri}' has no host"));
+    }
+    if let Some(c) =
+        host.chars().find(|c| matches!(c, '?' | '#' | '%' | '[' | ']') || c.is_whitespace() || c.is_control())
+    {
+        return Err(format!("'{uri}' has '{c}' in its host '{host}'"));
     }
     Ok(ServerUri { scheme, host: host.to_owned(), port, path })
 }

@@ -80,6 +80,10 @@ fn parses_server_uris() {
         ("ws://:80/mqtt", "no host"),
         ("ws://h/a b", "spaces"),
         ("http://h", "unsupported scheme 'http'"),
+        ("wss://user@evil:443/m", "credentials go in mqtt.username"),
+        ("ws://u:p@h/m", "has user information"),
+        ("ws://h?x=1", "'?' in its host"),
+        ("tcp://h%20", "'%' in its host"),
     ] {
         let e = parse_server_uri(bad).unwrap_err();
         assert!(e.contains(why), "{bad}: {e}");
