@@ -12,6 +12,9 @@
 //! holds N records. The modes alternate within each round; the median records/s per mode and
 //! its ratio to at-least-once are printed last.
 
+mod support;
+use support::median;
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -77,11 +80,6 @@ fn run(bootstrap: &str, extra: &[(&str, &str)], connector: &[(&str, &str)], n: u
 
 /// A mode: its name, worker properties and connector properties.
 type Mode<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn main() {
     let Some(bootstrap) = TestEnv::get().kafka() else {

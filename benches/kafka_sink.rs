@@ -12,6 +12,9 @@
 //! connector's creation until its consumer group has committed offset N. The modes alternate
 //! within each round; the median records/s per mode and its ratio to the baseline are printed.
 
+mod support;
+use support::median;
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -129,11 +132,6 @@ fn sink(bootstrap: &str, topic: &str, n: u64, exactly_once: bool) -> f64 {
         std::thread::sleep(Duration::from_millis(20));
     }
     n as f64 / started.elapsed().as_secs_f64()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() {

@@ -30,6 +30,9 @@
 //! The two consumers alternate which goes first from round to round; the median ratio is
 //! printed last.
 
+mod support;
+use support::{env_or, median};
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -249,15 +252,6 @@ fn profile(pid: u32) -> Option<std::process::Child> {
     let file = std::env::var("BENCH_PERF").ok().filter(|f| !f.is_empty())?;
     let args = ["record", "-F", "999", "-g", "-o", &file, "-p", &pid.to_string()];
     std::process::Command::new("perf").args(args).stderr(std::process::Stdio::null()).spawn().ok()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn env_or(key: &str, default: usize) -> usize {
-    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn main() {

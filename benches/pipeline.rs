@@ -14,6 +14,9 @@
 //! same span. The ratio is Tributary's records/s over the bare producer's; the median over the
 //! rounds is printed last. Topics are deleted after each round.
 
+mod support;
+use support::median;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -247,11 +250,6 @@ async fn compare(
     base.print(None);
     let name = format!("tributary {label} → Kafka (JSON)");
     Row { name, records: n, bytes, secs: t.as_secs_f64(), cpu: t_cpu }.print(Some(&base))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Runs the worker in a fresh process (this binary, as a child), so its allocator and threads

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::cluster::{Cluster, change};
 use common::mqtt::{Fixture, Got, Mqtt, Version, consume, consume_distinct, distinct, env, source_props};
 use common::mqtt_broker::free_port;
-use common::{WorkerProcess, get_metrics, task_metric, wait_until, worker_props};
+use common::{WorkerProcess, metrics_when, task_metric, wait_until, worker_props};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tributary_testcontainers::{TEST_MQTT_USER, create_topic, topic_end_offset, unique_name};
@@ -97,15 +97,7 @@ async fn with_exactly_once_100k_qos1_messages_arrive_each_exactly_once() {
     assert!(cluster.logs().contains("transactional producer ready"), "{}", cluster.logs());
     // GET /metrics: what the task read and wrote, and nothing left unacknowledged upstream.
     let metric = |text: &str, metric: &str| task_metric(text, metric, &name, 0);
-    let url = cluster.url(0, "/metrics");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let text = loop {
-        let text = get_metrics(&url);
-        if metric(&text, "tributary_task_mqtt_unacknowledged_messages") == Some(0) || Instant::now() > deadline {
-            break text;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let text = metrics_when(&cluster.url(0, "/metrics"), &name, "tributary_task_mqtt_unacknowledged_messages", 0);
     let n = i64::try_from(n).unwrap();
     assert_eq!(metric(&text, "tributary_source_record_poll_total"), Some(n), "{text}");
     assert_eq!(metric(&text, "tributary_source_record_write_total"), Some(n), "{text}");
@@ -280,14 +272,7 @@ async fn sink_publishes_100k_records_at_qos1_in_order_per_topic() {
     assert!(in_flight.len() >= 3, "too few /metrics samples: {in_flight:?}");
     assert!(busiest > 0 && busiest <= window, "in-flight publishes {busiest}, window {window}");
     let metric = |text: &str, m: &str| task_metric(text, m, &sink_name, 0);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let text = loop {
-        let text = get_metrics(&metrics_url);
-        if metric(&text, "tributary_task_mqtt_in_flight_publishes") == Some(0) || Instant::now() > deadline {
-            break text;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let text = metrics_when(&metrics_url, &sink_name, "tributary_task_mqtt_in_flight_publishes", 0);
     assert_eq!(metric(&text, "tributary_task_mqtt_in_flight_publishes"), Some(0), "{text}");
     assert_eq!(metric(&text, "tributary_sink_record_read_total"), Some(i64::try_from(n).unwrap()), "{text}");
     let status = w.terminate(Duration::from_secs(30));

@@ -146,3 +146,16 @@ pub(crate) fn get_metrics(url: &str) -> String {
     assert_eq!(status, 200, "GET {url}: {body}");
     body.as_str().unwrap_or_default().to_owned()
 }
+
+/// `GET url` (a worker's `/metrics`) until task 0 of `connector` reports `gauge` = `want`,
+/// or 30 s passed: the last Prometheus text.
+pub(crate) fn metrics_when(url: &str, connector: &str, gauge: &str, want: i64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = get_metrics(url);
+        if task_metric(&text, gauge, connector, 0) == Some(want) || Instant::now() > deadline {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
