@@ -31,7 +31,7 @@
 //! printed last.
 
 mod support;
-use support::{env_or, median};
+use support::{counting_subscriber, env_or, median};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -135,44 +135,13 @@ async fn wait_count(started: Instant, n: usize, mut count: impl FnMut() -> usize
     }
 }
 
-/// A counting subscriber's connection; `received` counts PUBLISHes.
-fn subscriber(
-    port: u16,
-    id: &str,
-    clean: bool,
-    received: Arc<AtomicUsize>,
-) -> (AsyncClient, tokio::task::JoinHandle<()>, tokio::sync::oneshot::Receiver<()>) {
-    let mut o = MqttOptions::new(id, "127.0.0.1", port);
-    o.set_keep_alive(Duration::from_secs(30)).set_max_packet_size(1 << 20, 1 << 20).set_clean_session(clean);
-    let (client, mut eventloop) = AsyncClient::new(o, 1000);
-    let (ready_tx, ready) = tokio::sync::oneshot::channel();
-    let driver = tokio::spawn(async move {
-        let mut ready_tx = Some(ready_tx);
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Incoming::Publish(_))) => {
-                    received.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(Event::Incoming(Incoming::SubAck(_))) => {
-                    if let Some(tx) = ready_tx.take() {
-                        let _ = tx.send(());
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => return,
-            }
-        }
-    });
-    (client, driver, ready)
-}
-
 /// The bare subscriber: counts what it receives. With `preload`, its persistent session is
 /// created, the publishers fill it while it is away, and the time runs from its reconnection.
 async fn bare(port: u16, qos: QoS, n: usize, publishers: usize, preload: bool) -> Run {
     let root = unique_name("bench-bare");
     let id = unique_name("bench-sub");
     let received = Arc::new(AtomicUsize::new(0));
-    let (client, driver, subscribed) = subscriber(port, &id, !preload, received.clone());
+    let (client, driver, subscribed) = counting_subscriber(port, &id, !preload, received.clone());
     client.subscribe(format!("{root}/#"), qos).await.unwrap();
     subscribed.await.unwrap();
     let (started, publish_secs, driver) = if preload {
@@ -180,7 +149,7 @@ async fn bare(port: u16, qos: QoS, n: usize, publishers: usize, preload: bool) -
         let _ = driver.await;
         let publish_secs = publish(port, root.clone(), qos, n, publishers).await;
         let started = Instant::now();
-        let (_client, driver, _) = subscriber(port, &id, false, received.clone());
+        let (_client, driver, _) = counting_subscriber(port, &id, false, received.clone());
         (started, publish_secs, driver)
     } else {
         let started = Instant::now();

@@ -12,7 +12,7 @@
 //! arrives; the time runs from the consumer's start until the subscriber holds all N.
 //!
 //! - bare: an rdkafka consumer (assigned the partition, no group) and a rumqttc client with
-//!   an in-flight window of 1,000, publishing each record as it reads it.
+//!   an in-flight window of 1,000, publishing each record as it reads it (one async loop).
 //! - tributary: a `tributary standalone` worker (the release binary) running the MQTT sink
 //!   with one task, ByteArrayConverter values, `mqtt.topic=<root>/${key}` and
 //!   `mqtt.max.inflight.messages=1000`; its time includes the process start and the
@@ -33,8 +33,8 @@ use common::{WorkerProcess, worker_props, write_props};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
-use support::{env_or, median};
+use rumqttc::{AsyncClient, MqttOptions, QoS};
+use support::{counting_subscriber, env_or, median};
 use tributary_testcontainers::{TestEnv, create_topic, start_mosquitto, stop_mosquitto, unique_name};
 
 const PAYLOAD: usize = 100;
@@ -63,33 +63,13 @@ async fn preload(bootstrap: &str, n: usize) -> String {
     topic
 }
 
-/// A subscriber to `<root>/#` at QoS 1 counting what it receives; returns once subscribed.
-async fn subscriber(port: u16, root: &str, received: Arc<AtomicUsize>) -> tokio::task::JoinHandle<()> {
-    let mut o = MqttOptions::new(unique_name("bench-count"), "127.0.0.1", port);
-    o.set_keep_alive(Duration::from_secs(30)).set_max_packet_size(1 << 20, 1 << 20);
-    let (client, mut eventloop) = AsyncClient::new(o, 100);
+/// A subscriber to `<root>/#` at QoS 1 counting what it receives (while its client is kept);
+/// returns once subscribed.
+async fn subscriber(port: u16, root: &str, received: Arc<AtomicUsize>) -> (AsyncClient, tokio::task::JoinHandle<()>) {
+    let (client, driver, subscribed) = counting_subscriber(port, &unique_name("bench-count"), true, received);
     client.subscribe(format!("{root}/#"), QoS::AtLeastOnce).await.unwrap();
-    let (ready_tx, ready) = tokio::sync::oneshot::channel();
-    let driver = tokio::spawn(async move {
-        let _client = client;
-        let mut ready_tx = Some(ready_tx);
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Incoming::Publish(_))) => {
-                    received.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(Event::Incoming(Incoming::SubAck(_))) => {
-                    if let Some(tx) = ready_tx.take() {
-                        let _ = tx.send(());
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => return,
-            }
-        }
-    });
-    ready.await.unwrap();
-    driver
+    subscribed.await.unwrap();
+    (client, driver)
 }
 
 /// Waits until `received` reaches `n` (at most 300 s); the seconds from `started`.
@@ -109,7 +89,7 @@ async fn until_received(started: Instant, received: &AtomicUsize, n: usize) -> f
 async fn bare(bootstrap: &str, port: u16, topic: &str, n: usize) -> f64 {
     let root = unique_name("bench-bare");
     let received = Arc::new(AtomicUsize::new(0));
-    let counting = subscriber(port, &root, received.clone()).await;
+    let (_counter, counting) = subscriber(port, &root, received.clone()).await;
     let started = Instant::now();
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -124,15 +104,18 @@ async fn bare(bootstrap: &str, port: u16, topic: &str, n: usize) -> f64 {
     o.set_keep_alive(Duration::from_secs(30)).set_inflight(WINDOW).set_max_packet_size(1 << 20, 1 << 20);
     let (client, mut eventloop) = AsyncClient::new(o, usize::from(WINDOW));
     let driver = tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
-    let publishing = tokio::task::spawn_blocking(move || {
-        let handle = tokio::runtime::Handle::current();
+    let publishing = tokio::spawn(async move {
         let mut read = 0;
         while read < n {
-            let Some(m) = consumer.poll(Duration::from_secs(1)) else { continue };
+            // Non-blocking poll; a short sleep only when librdkafka has nothing fetched yet.
+            let Some(m) = consumer.poll(Duration::ZERO) else {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                continue;
+            };
             let m = m.unwrap();
             let topic = format!("{root}/{}", String::from_utf8_lossy(m.key().unwrap_or_default()));
             let payload = m.payload().unwrap_or_default().to_vec();
-            handle.block_on(client.publish(topic, QoS::AtLeastOnce, false, payload)).unwrap();
+            client.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
             read += 1;
         }
         client
@@ -150,7 +133,7 @@ async fn tributary(bootstrap: &str, port: u16, topic: &str, n: usize) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let root = unique_name("bench-trib");
     let received = Arc::new(AtomicUsize::new(0));
-    let counting = subscriber(port, &root, received.clone()).await;
+    let (_counter, counting) = subscriber(port, &root, received.clone()).await;
     let worker = worker_props(dir.path(), bootstrap, &[]);
     let sink = write_props(
         &dir.path().join("sink.properties"),

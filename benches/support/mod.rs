@@ -1,5 +1,12 @@
-//! What the benchmarks share: the median of the rounds and settings from the environment.
+//! What the benchmarks share: the median of the rounds, settings from the environment, and a
+//! counting MQTT subscriber.
 #![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, Incoming, MqttOptions};
 
 /// The median of `v` (the upper one of an even count).
 pub(crate) fn median(mut v: Vec<f64>) -> f64 {
@@ -10,4 +17,36 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
 /// The number in the environment variable `key`, or `default`.
 pub(crate) fn env_or(key: &str, default: usize) -> usize {
     std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A counting MQTT subscriber's connection to 127.0.0.1:`port`: `received` counts PUBLISHes;
+/// the receiver fires at the first SUBACK.
+pub(crate) fn counting_subscriber(
+    port: u16,
+    id: &str,
+    clean: bool,
+    received: Arc<AtomicUsize>,
+) -> (AsyncClient, tokio::task::JoinHandle<()>, tokio::sync::oneshot::Receiver<()>) {
+    let mut o = MqttOptions::new(id, "127.0.0.1", port);
+    o.set_keep_alive(Duration::from_secs(30)).set_max_packet_size(1 << 20, 1 << 20).set_clean_session(clean);
+    let (client, mut eventloop) = AsyncClient::new(o, 1000);
+    let (ready_tx, ready) = tokio::sync::oneshot::channel();
+    let driver = tokio::spawn(async move {
+        let mut ready_tx = Some(ready_tx);
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Incoming::Publish(_))) => {
+                    received.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(Event::Incoming(Incoming::SubAck(_))) => {
+                    if let Some(tx) = ready_tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    (client, driver, ready)
 }
