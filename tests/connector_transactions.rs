@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::plugins::registry_with;
+
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -126,16 +128,13 @@ impl SourceTask for NumbersTask {
 }
 
 fn registry() -> Arc<tributary_runtime::Registry> {
-    let mut r = tributary_runtime::Registry::new();
-    tributary_converters::register(&mut r);
-    r.add_connector(ConnectorPlugin {
+    registry_with(ConnectorPlugin {
         class: "test.Numbers",
         aliases: &[],
         kind: ConnectorKind::Source,
         task_class: "test.NumbersTask",
         factory: || AnyConnector::Source(Box::<Numbers>::default()),
-    });
-    Arc::new(r)
+    })
 }
 
 /// (number, offset) of every record in `topic` (one partition) up to its end.

@@ -4,6 +4,10 @@
 //! its `sqlite_sink_child` entry) that is SIGKILLed three times mid-stream and started again;
 //! at the end the table holds every record exactly once.
 
+mod common;
+
+use common::plugins::{OneTaskSink, registry_with};
+
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -15,8 +19,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rusqlite::{Connection, params};
 use tokio_util::sync::CancellationToken;
 use tributary_runtime::api::{
-    ConfigDef, ConnectError, ConnectResult, Connector, Props, SinkConnector, SinkOffsets, SinkRecord, SinkTask,
-    SinkTaskContext, TopicPartition,
+    ConnectError, ConnectResult, Props, SinkOffsets, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
 };
 use tributary_runtime::plugins::{AnyConnector, ConnectorKind, ConnectorPlugin};
 use tributary_runtime::worker::Worker;
@@ -26,28 +29,8 @@ use tributary_testcontainers::{TestEnv, create_topic, unique_name};
 
 const CHILD: &str = "TRIBUTARY_TEST_SQLITE_SINK";
 
-struct SqliteSink;
-
-#[async_trait]
-impl Connector for SqliteSink {
-    fn config_def(&self) -> ConfigDef {
-        ConfigDef::new()
-    }
-    async fn start(&mut self, _props: &Props) -> ConnectResult<()> {
-        Ok(())
-    }
-    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<Props>> {
-        Ok(vec![Props::new()])
-    }
-}
-
-impl SinkConnector for SqliteSink {
-    fn create_task(&self) -> Box<dyn SinkTask> {
-        Box::new(SqliteTask { db: None })
-    }
-}
-
 /// Rows and offsets in one database, changed in one transaction per batch.
+#[derive(Default)]
 struct SqliteTask {
     db: Option<Connection>,
 }
@@ -138,14 +121,12 @@ fn sqlite_sink_child() {
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut r = tributary_runtime::Registry::new();
-        tributary_converters::register(&mut r);
-        r.add_connector(ConnectorPlugin {
+        let r = registry_with(ConnectorPlugin {
             class: "test.SqliteSink",
             aliases: &[],
             kind: ConnectorKind::Sink,
             task_class: "test.SqliteTask",
-            factory: || AnyConnector::Sink(Box::new(SqliteSink)),
+            factory: || AnyConnector::Sink(Box::<OneTaskSink<SqliteTask>>::default()),
         });
         let config = WorkerConfig::from_props(
             [("bootstrap.servers", bootstrap.as_str()), ("listeners", "")]
@@ -154,8 +135,7 @@ fn sqlite_sink_child() {
                 .collect(),
         )
         .unwrap();
-        let worker =
-            Worker::new(config, Arc::new(r), Arc::new(MemoryOffsetStore::default()), "child", CancellationToken::new());
+        let worker = Worker::new(config, r, Arc::new(MemoryOffsetStore::default()), "child", CancellationToken::new());
         let connector: Props = [
             ("name", name.as_str()),
             ("connector.class", "test.SqliteSink"),

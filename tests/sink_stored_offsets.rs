@@ -2,6 +2,10 @@
 //! same transaction as the rows) makes the worker resume where the target says, not where the
 //! consumer group committed: an in-process worker with a sink whose "target" is shared memory.
 
+mod common;
+
+use common::plugins::{OneTaskSink, registry_with};
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,8 +17,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 use tributary_runtime::api::{
-    ConfigDef, ConnectResult, Connector, Props, SinkConnector, SinkOffsets, SinkRecord, SinkTask, SinkTaskContext,
-    TopicPartition,
+    ConnectResult, Props, SinkOffsets, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
 };
 use tributary_runtime::plugins::{AnyConnector, ConnectorKind, ConnectorPlugin};
 use tributary_runtime::worker::Worker;
@@ -37,27 +40,7 @@ fn target<T>(f: impl FnOnce(&mut Target) -> T) -> T {
     f(guard.get_or_insert_with(Target::default))
 }
 
-struct InTargetSink;
-
-#[async_trait]
-impl Connector for InTargetSink {
-    fn config_def(&self) -> ConfigDef {
-        ConfigDef::new()
-    }
-    async fn start(&mut self, _props: &Props) -> ConnectResult<()> {
-        Ok(())
-    }
-    fn task_configs(&self, _max_tasks: usize) -> ConnectResult<Vec<Props>> {
-        Ok(vec![Props::new()])
-    }
-}
-
-impl SinkConnector for InTargetSink {
-    fn create_task(&self) -> Box<dyn SinkTask> {
-        Box::new(InTargetTask)
-    }
-}
-
+#[derive(Default)]
 struct InTargetTask;
 
 #[async_trait]
@@ -90,16 +73,13 @@ impl SinkTask for InTargetTask {
 }
 
 fn registry() -> Arc<tributary_runtime::Registry> {
-    let mut r = tributary_runtime::Registry::new();
-    tributary_converters::register(&mut r);
-    r.add_connector(ConnectorPlugin {
+    registry_with(ConnectorPlugin {
         class: "test.InTargetSink",
         aliases: &[],
         kind: ConnectorKind::Sink,
         task_class: "test.InTargetTask",
-        factory: || AnyConnector::Sink(Box::new(InTargetSink)),
-    });
-    Arc::new(r)
+        factory: || AnyConnector::Sink(Box::<OneTaskSink<InTargetTask>>::default()),
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

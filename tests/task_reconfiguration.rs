@@ -5,6 +5,10 @@
 //! An in-process distributed worker against the test broker, with a test connector whose
 //! task count the test controls.
 
+mod common;
+
+use common::plugins::registry_with;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -71,16 +75,13 @@ impl SourceTask for Idle {
 }
 
 fn registry() -> Arc<Registry> {
-    let mut r = Registry::new();
-    tributary_converters::register(&mut r);
-    r.add_connector(ConnectorPlugin {
+    registry_with(ConnectorPlugin {
         class: "test.TablesConnector",
         aliases: &[],
         kind: ConnectorKind::Source,
         task_class: "test.TablesTask",
         factory: || AnyConnector::Source(Box::new(Tables)),
-    });
-    Arc::new(r)
+    })
 }
 
 async fn wait_tasks(herder: &DistributedHerder, name: &str, n: usize) {

@@ -5,6 +5,7 @@ pub(crate) mod cluster;
 pub(crate) mod mqtt;
 pub(crate) mod mqtt_broker;
 pub(crate) mod numbers;
+pub(crate) mod plugins;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
