@@ -198,20 +198,7 @@ async fn panicking_and_failing_tasks_are_failed_with_their_message_and_the_worke
     let err = worker.start_connector(props.clone()).await;
     assert!(err.is_err(), "the header converter factory fails, so the connector must not start");
 
-    let mut r = registry();
-    r.add_header_converter(crate::plugins::HeaderConverterPlugin {
-        class: "test.Headers",
-        aliases: &[],
-        factory: |_| Ok(Box::new(NoHeaders)),
-        config_def: crate::api::ConfigDef::new,
-    });
-    let config = WorkerConfig::from_props(BTreeMap::from([
-        ("bootstrap.servers".into(), "127.0.0.1:1".into()),
-        ("header.converter".into(), "test.Headers".into()),
-    ]))
-    .unwrap();
-    let worker =
-        Worker::new(config, Arc::new(r), Arc::new(MemoryOffsetStore::default()), "w", CancellationToken::new());
+    let worker = worker_with_headers("w", CancellationToken::new());
     worker.start_connector(props).await.unwrap();
     assert!(worker.wait_tasks(Duration::from_secs(10)).await, "failed tasks end");
     let status = worker.status("boom").await.unwrap();
@@ -225,17 +212,9 @@ async fn panicking_and_failing_tasks_are_failed_with_their_message_and_the_worke
 #[derive(Debug)]
 pub(super) struct NoHeaders;
 
-impl crate::api::HeaderConverter for NoHeaders {
-    fn from_connect_header(&self, _: &str, _: &str, _: Option<&Schema>, _: &Value) -> ConnectResult<Option<Vec<u8>>> {
-        Ok(None)
-    }
-    fn to_connect_header(&self, _: &str, _: &str, _: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
-        Ok(SchemaAndValue::null())
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_connector_start_or_stop_does_not_hold_up_status_reads() {
+/// A worker `id` with [`registry`]'s plugins and a working header converter
+/// ([`NoHeaders`]), its broker unreachable (127.0.0.1:1), offsets in memory.
+pub(super) fn worker_with_headers(id: &str, cancel: CancellationToken) -> Worker {
     let mut r = registry();
     r.add_header_converter(crate::plugins::HeaderConverterPlugin {
         class: "test.Headers",
@@ -248,13 +227,21 @@ async fn a_slow_connector_start_or_stop_does_not_hold_up_status_reads() {
         ("header.converter".into(), "test.Headers".into()),
     ]))
     .unwrap();
-    let worker = Arc::new(Worker::new(
-        config,
-        Arc::new(r),
-        Arc::new(MemoryOffsetStore::default()),
-        "w",
-        CancellationToken::new(),
-    ));
+    Worker::new(config, Arc::new(r), Arc::new(MemoryOffsetStore::default()), id, cancel)
+}
+
+impl crate::api::HeaderConverter for NoHeaders {
+    fn from_connect_header(&self, _: &str, _: &str, _: Option<&Schema>, _: &Value) -> ConnectResult<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn to_connect_header(&self, _: &str, _: &str, _: Option<&[u8]>) -> ConnectResult<SchemaAndValue> {
+        Ok(SchemaAndValue::null())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_connector_start_or_stop_does_not_hold_up_status_reads() {
+    let worker = Arc::new(worker_with_headers("w", CancellationToken::new()));
     let props = |name: &str| {
         Props::from([("name".to_owned(), name.to_owned()), ("connector.class".to_owned(), "SlowConnector".to_owned())])
     };
@@ -286,21 +273,8 @@ async fn a_slow_connector_start_or_stop_does_not_hold_up_status_reads() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connector_asking_for_reconfiguration_gets_its_new_tasks() {
-    let mut r = registry();
-    r.add_header_converter(crate::plugins::HeaderConverterPlugin {
-        class: "test.Headers",
-        aliases: &[],
-        factory: |_| Ok(Box::new(NoHeaders)),
-        config_def: crate::api::ConfigDef::new,
-    });
-    let config = WorkerConfig::from_props(BTreeMap::from([
-        ("bootstrap.servers".into(), "127.0.0.1:1".into()),
-        ("header.converter".into(), "test.Headers".into()),
-    ]))
-    .unwrap();
     let cancel = CancellationToken::new();
-    let worker =
-        Arc::new(Worker::new(config, Arc::new(r), Arc::new(MemoryOffsetStore::default()), "w", cancel.clone()));
+    let worker = Arc::new(worker_with_headers("w", cancel.clone()));
     let serving = {
         let (w, c) = (worker.clone(), cancel.child_token());
         tokio::spawn(async move { w.serve_reconfigurations(c).await })

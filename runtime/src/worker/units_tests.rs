@@ -1,31 +1,15 @@
 //! Connector and task units started and stopped one by one, without a broker.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::super::config::WorkerConfig;
-use super::super::offsets::MemoryOffsetStore;
-use super::super::tests::{NoHeaders, registry};
+use super::super::tests::worker_with_headers;
 use super::super::{State, TargetState, TaskId, Worker};
 use crate::api::Props;
 
 fn worker() -> Worker {
-    let mut r = registry();
-    r.add_header_converter(crate::plugins::HeaderConverterPlugin {
-        class: "test.Headers",
-        aliases: &[],
-        factory: |_| Ok(Box::new(NoHeaders)),
-        config_def: crate::api::ConfigDef::new,
-    });
-    let config = WorkerConfig::from_props(BTreeMap::from([
-        ("bootstrap.servers".into(), "127.0.0.1:1".into()),
-        ("header.converter".into(), "test.Headers".into()),
-    ]))
-    .unwrap();
-    Worker::new(config, Arc::new(r), Arc::new(MemoryOffsetStore::default()), "w1", CancellationToken::new())
+    worker_with_headers("w1", CancellationToken::new())
 }
 
 fn props() -> Props {
