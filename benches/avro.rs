@@ -9,6 +9,9 @@
 //! apache-avro's `GenericDatumReader::read_value` (an Avro value tree). Prints records/s and the
 //! ratio to apache-avro.
 
+mod support;
+use support::env_or;
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -65,7 +68,7 @@ fn row(name: &str, ours: f64, theirs: f64) {
 }
 
 fn main() {
-    let n: usize = std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
+    let n = env_or("BENCH_RECORDS", 300_000);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let url = rt.block_on(async {
         let store = Arc::new(tributary_converters::registry::SchemaRegistry::in_memory());

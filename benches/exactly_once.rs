@@ -13,7 +13,7 @@
 //! its ratio to at-least-once are printed last.
 
 mod support;
-use support::median;
+use support::{env_or, median};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -25,7 +25,7 @@ use common::cluster::{Cluster, change};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::json;
-use tributary_testcontainers::{TestEnv, create_topic, unique_name};
+use tributary_testcontainers::{create_topic, unique_name};
 
 /// The end of `topic` (partition 0) as a read_committed reader sees it: the last stable
 /// offset, which open transactions hold back (markers included).
@@ -82,12 +82,9 @@ fn run(bootstrap: &str, extra: &[(&str, &str)], connector: &[(&str, &str)], n: u
 type Mode<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
 
 fn main() {
-    let Some(bootstrap) = TestEnv::get().kafka() else {
-        eprintln!("no Kafka broker: start one with scripts/kafka.sh start --port 19092");
-        return;
-    };
-    let n: u64 = std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(500_000);
-    let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let Some(bootstrap) = support::kafka() else { return };
+    let n = env_or("BENCH_RECORDS", 500_000) as u64;
+    let rounds = env_or("BENCH_ROUNDS", 3);
     let eos = [("exactly.once.source.support", "enabled")];
     let modes: [Mode<'_>; 4] = [
         ("at-least-once", &[], &[]),

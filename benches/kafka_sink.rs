@@ -13,7 +13,7 @@
 //! within each round; the median records/s per mode and its ratio to the baseline are printed.
 
 mod support;
-use support::median;
+use support::{env_or, median};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -22,12 +22,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::cluster::{Cluster, change};
+use common::send_waiting;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
-use tributary_testcontainers::{TestEnv, create_topic, unique_name};
+use tributary_testcontainers::{create_topic, unique_name};
 
 /// A topic of `n` records of 100 bytes.
 fn input(bootstrap: &str, n: u64) -> String {
@@ -38,17 +39,7 @@ fn input(bootstrap: &str, n: u64) -> String {
         ClientConfig::new().set("bootstrap.servers", bootstrap).set("linger.ms", "20").create().unwrap();
     let payload = [b'x'; 100];
     for _ in 0..n {
-        let mut record = BaseRecord::<[u8], [u8]>::to(&topic).payload(&payload[..]);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, back)) => {
-                    record = back;
-                    producer.poll(Duration::from_millis(5));
-                }
-            }
-        }
-        producer.poll(Duration::ZERO);
+        send_waiting(&producer, BaseRecord::<[u8], [u8]>::to(&topic).payload(&payload[..]));
     }
     producer.flush(Duration::from_secs(120)).unwrap();
     topic
@@ -78,17 +69,7 @@ fn baseline(bootstrap: &str, topic: &str, n: u64) -> f64 {
     let mut copied = 0;
     while copied < n {
         let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) else { continue };
-        let mut record = BaseRecord::<[u8], [u8]>::to(&output).payload(m.payload().unwrap_or_default());
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, back)) => {
-                    record = back;
-                    producer.poll(Duration::from_millis(1));
-                }
-            }
-        }
-        producer.poll(Duration::ZERO);
+        send_waiting(&producer, BaseRecord::<[u8], [u8]>::to(&output).payload(m.payload().unwrap_or_default()));
         copied += 1;
     }
     producer.flush(Duration::from_secs(120)).unwrap();
@@ -135,12 +116,9 @@ fn sink(bootstrap: &str, topic: &str, n: u64, exactly_once: bool) -> f64 {
 }
 
 fn main() {
-    let Some(bootstrap) = TestEnv::get().kafka() else {
-        eprintln!("no Kafka broker: start one with scripts/kafka.sh start --port 19092");
-        return;
-    };
-    let n: u64 = std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(500_000);
-    let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let Some(bootstrap) = support::kafka() else { return };
+    let n = env_or("BENCH_RECORDS", 500_000) as u64;
+    let rounds = env_or("BENCH_ROUNDS", 3);
     let topic = input(bootstrap, n);
     let mut results: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for round in 1..=rounds {

@@ -41,11 +41,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::mqtt_broker::OwnBroker;
 use common::{WorkerProcess, worker_props, write_props};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
-use tributary_testcontainers::{TestEnv, create_topic, start_mosquitto, stop_mosquitto, unique_name};
+use tributary_testcontainers::{create_topic, unique_name};
 
 const PAYLOAD: usize = 100;
 const TOPICS: usize = 100;
@@ -224,16 +225,12 @@ fn profile(pid: u32) -> Option<std::process::Child> {
 }
 
 fn main() {
-    let Some(bootstrap) = TestEnv::get().kafka() else {
-        eprintln!("no Kafka broker: start one with scripts/kafka.sh start --port 19092");
-        return;
-    };
+    let Some(bootstrap) = support::kafka() else { return };
     let n = env_or("BENCH_MESSAGES", 200_000);
     let rounds = env_or("BENCH_ROUNDS", 3);
     let publishers = env_or("BENCH_PUBLISHERS", 2).max(1);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = tempfile::tempdir().unwrap();
-    start_mosquitto(port, Some(dir.path()), None).expect("cannot start Mosquitto (Debian package mosquitto)");
+    let broker = OwnBroker::start();
+    let port = broker.port();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let mut ratios: BTreeMap<u8, Vec<f64>> = BTreeMap::new();
     let mut runs: BTreeMap<(u8, &str), Vec<Run>> = BTreeMap::new();
@@ -263,7 +260,7 @@ fn main() {
             runs.entry((q, "tributary")).or_default().push(t);
         }
     }
-    stop_mosquitto(port, Some(dir.path())).ok();
+    drop(broker);
     println!("\nmedian over {rounds} rounds, {n} messages of {PAYLOAD} bytes each, {publishers} publishers:");
     for (q, r) in &ratios {
         let rate = |who| median(runs[&(*q, who)].iter().map(Run::rate).collect());

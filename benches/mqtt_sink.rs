@@ -29,13 +29,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::mqtt_broker::OwnBroker;
 use common::{WorkerProcess, worker_props, write_props};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use support::{counting_subscriber, env_or, median};
-use tributary_testcontainers::{TestEnv, create_topic, start_mosquitto, stop_mosquitto, unique_name};
+use tributary_testcontainers::{create_topic, unique_name};
 
 const PAYLOAD: usize = 100;
 const KEYS: usize = 100;
@@ -159,15 +160,11 @@ async fn tributary(bootstrap: &str, port: u16, topic: &str, n: usize) -> f64 {
 }
 
 fn main() {
-    let Some(bootstrap) = TestEnv::get().kafka() else {
-        eprintln!("no Kafka broker: start one with scripts/kafka.sh start --port 19092");
-        return;
-    };
+    let Some(bootstrap) = support::kafka() else { return };
     let n = env_or("BENCH_MESSAGES", 200_000);
     let rounds = env_or("BENCH_ROUNDS", 3);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = tempfile::tempdir().unwrap();
-    start_mosquitto(port, Some(dir.path()), None).expect("cannot start Mosquitto (Debian package mosquitto)");
+    let broker = OwnBroker::start();
+    let port = broker.port();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let topic = rt.block_on(preload(bootstrap, n));
     let (mut ratios, mut bare_rates, mut trib_rates) = (Vec::new(), Vec::new(), Vec::new());
@@ -188,7 +185,7 @@ fn main() {
         bare_rates.push(b_rate);
         trib_rates.push(t_rate);
     }
-    stop_mosquitto(port, Some(dir.path())).ok();
+    drop(broker);
     println!(
         "\nmedian over {rounds} rounds, {n} records of {PAYLOAD} bytes at QoS 1: bare {:.0} msg/s, tributary {:.0} msg/s, ratio {:.2} (per round {:?})",
         median(bare_rates),

@@ -15,7 +15,7 @@
 //! rounds is printed last. Topics are deleted after each round.
 
 mod support;
-use support::median;
+use support::{env_or, median};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -288,7 +288,7 @@ fn main() {
     if let Ok(connector) = std::env::var("BENCH_CHILD_CONNECTOR") {
         return child(&bootstrap, &connector);
     }
-    let n: usize = std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let n = env_or("BENCH_RECORDS", 1_000_000);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("lines.txt");
@@ -297,7 +297,7 @@ fn main() {
     std::fs::write(&input, text).unwrap();
     println!("| run | records | records/s | MB/s | CPU µs/record | records/s ratio to bare producer |");
     println!("|---|---|---|---|---|---|");
-    let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let rounds = env_or("BENCH_ROUNDS", 5);
     let (mut datagen, mut file, mut smt) = (Vec::new(), Vec::new(), Vec::new());
     rt.block_on(async {
         for round in 0..rounds {

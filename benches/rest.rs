@@ -7,6 +7,9 @@
 //! per 100 s) is built in this process and served on a loopback port; clients keep their
 //! connections alive. Prints requests/s, p50 and p99 latency for each endpoint.
 
+mod support;
+use support::env_or;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,8 +48,8 @@ async fn load(url: &str, clients: usize, seconds: u64) -> (f64, Duration, Durati
 }
 
 fn main() {
-    let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
-    let clients: usize = std::env::var("BENCH_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
+    let seconds = env_or("BENCH_SECONDS", 5) as u64;
+    let clients = env_or("BENCH_CLIENTS", 8);
     let bootstrap = std::env::var("KAFKA_BOOTSTRAP_SERVERS").unwrap_or_else(|_| "127.0.0.1:19092".to_owned());
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {

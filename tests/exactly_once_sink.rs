@@ -7,6 +7,7 @@
 mod common;
 
 use common::plugins::{OneTaskSink, registry_with};
+use common::send_waiting;
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
@@ -178,16 +179,7 @@ fn sqlite_sink_rows_equal_records_across_sigkills() {
         ClientConfig::new().set("bootstrap.servers", bootstrap).set("linger.ms", "20").create().unwrap();
     for i in 0..n {
         let value = format!("v{i}");
-        let mut record = BaseRecord::<str, str>::to(&topic).payload(&value).key(&value);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, back)) => {
-                    producer.poll(Duration::from_millis(10));
-                    record = back;
-                }
-            }
-        }
+        send_waiting(&producer, BaseRecord::<str, str>::to(&topic).payload(&value).key(&value));
     }
     producer.flush(Duration::from_secs(60)).unwrap();
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::cluster::{Cluster, change, spread};
 use common::numbers::{committed_numbers, end_offsets, tally};
+use common::send_waiting;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -37,17 +38,7 @@ fn numbered_topic(bootstrap: &str) -> String {
         ClientConfig::new().set("bootstrap.servers", bootstrap).set("linger.ms", "20").create().unwrap();
     for n in 0..RECORDS {
         let text = n.to_string();
-        let mut record = BaseRecord::<str, str>::to(&topic).key(&text).payload(&text);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, back)) => {
-                    record = back;
-                    producer.poll(Duration::from_millis(10));
-                }
-            }
-        }
-        producer.poll(Duration::ZERO);
+        send_waiting(&producer, BaseRecord::<str, str>::to(&topic).key(&text).payload(&text));
     }
     producer.flush(Duration::from_secs(60)).unwrap();
     topic

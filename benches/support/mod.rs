@@ -1,5 +1,5 @@
-//! What the benchmarks share: the median of the rounds, settings from the environment, and a
-//! counting MQTT subscriber.
+//! What the benchmarks share: the test Kafka, the median of the rounds, settings from the
+//! environment, and a counting MQTT subscriber.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -7,6 +7,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions};
+
+/// The test Kafka's bootstrap servers, or `None` after saying how to start it.
+pub(crate) fn kafka() -> Option<&'static str> {
+    let bootstrap = tributary_testcontainers::TestEnv::get().kafka();
+    if bootstrap.is_none() {
+        eprintln!("no Kafka broker: start one with scripts/kafka.sh start --port 19092");
+    }
+    bootstrap
+}
 
 /// The median of `v` (the upper one of an even count).
 pub(crate) fn median(mut v: Vec<f64>) -> f64 {

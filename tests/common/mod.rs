@@ -160,3 +160,25 @@ pub(crate) fn metrics_when(url: &str, connector: &str, gauge: &str, want: i64) -
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// Sends `record` with `producer`, serving the producer's events while its queue is full;
+/// panics on any other error.
+pub(crate) fn send_waiting<K, P>(
+    producer: &rdkafka::producer::BaseProducer,
+    mut record: rdkafka::producer::BaseRecord<'_, K, P>,
+) where
+    K: rdkafka::message::ToBytes + ?Sized,
+    P: rdkafka::message::ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => break,
+            Err((rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                producer.poll(Duration::from_millis(1));
+            }
+            Err((e, _)) => panic!("producing a test record: {e}"),
+        }
+    }
+    producer.poll(Duration::ZERO);
+}

@@ -94,6 +94,11 @@ impl OwnBroker {
         stop_mosquitto(self.port, Some(self.dir.path())).unwrap();
     }
 
+    /// The port of its MQTT listener on 127.0.0.1.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
     /// `tcp://` or `ssl://127.0.0.1:PORT`.
     pub(crate) fn url(&self) -> String {
         format!("{}://127.0.0.1:{}", if self.listeners.tls { "ssl" } else { "tcp" }, self.port)
